@@ -1,5 +1,15 @@
 """fieldgrad.fields: tensors on Taichi, the primitive mechanism and the primitive ops."""
 
+from . import (
+    _creation,
+    _ops_conv,
+    _ops_elementwise,
+    _ops_grid,
+    _ops_index,
+    _ops_linalg,
+    _ops_reduce,
+    _ops_shape,
+)
 from ._convert import astype
 from ._core import (
     EvalTrace,
@@ -14,9 +24,15 @@ from ._core import (
     new_dynamic,
     new_main,
 )
+from ._creation import *  # noqa: F401,F403
 from ._dtypes import bool_, dtype, float32, float64, int32, int64, result_type
+from ._ops_conv import *  # noqa: F401,F403
 from ._ops_elementwise import *  # noqa: F401,F403
-from ._ops_elementwise import __all__ as _elementwise_all
+from ._ops_grid import *  # noqa: F401,F403
+from ._ops_index import *  # noqa: F401,F403
+from ._ops_linalg import *  # noqa: F401,F403
+from ._ops_reduce import *  # noqa: F401,F403
+from ._ops_shape import *  # noqa: F401,F403
 from ._runtime import device_info, init, is_initialized
 from ._tensor import Tensor, asarray, is_tensor, tensor
 
@@ -47,5 +63,12 @@ __all__ = [
     "asarray",
     "is_tensor",
     "tensor",
-    *_elementwise_all,
+    *_creation.__all__,
+    *_ops_conv.__all__,
+    *_ops_elementwise.__all__,
+    *_ops_grid.__all__,
+    *_ops_index.__all__,
+    *_ops_linalg.__all__,
+    *_ops_reduce.__all__,
+    *_ops_shape.__all__,
 ]

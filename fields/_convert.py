@@ -5,7 +5,6 @@ scalars, numpy arrays, lists) into tensors of one dtype following the rules of
 :mod:`fieldgrad.fields._dtypes`.
 """
 
-
 import numbers
 from typing import Optional
 
@@ -79,7 +78,6 @@ def as_operand(x):
     if isinstance(x, numbers.Real):
         return scalar(float(x), _runtime.default_float_dtype())
     return tensor(x)
-
 
 
 def promote(*args, dtype: Optional[np.dtype] = None) -> list:

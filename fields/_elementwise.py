@@ -8,7 +8,6 @@ happens inside the kernel when each operand's index is ``(i // div) % mod`` of t
 materialising the broadcast otherwise.
 """
 
-
 from typing import Callable, Optional
 
 import numpy as np

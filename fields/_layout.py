@@ -6,7 +6,6 @@ stride of 0 repeats (broadcasts) an axis and a negative stride walks it backward
 contiguous tensor into a strided view of a copy of another (functional update).
 """
 
-
 from typing import Optional
 
 import numpy as np

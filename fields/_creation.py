@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the creation work."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the grid work."""
+
+__all__ = []

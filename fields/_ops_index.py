@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the index work."""
+
+__all__ = []

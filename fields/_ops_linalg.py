@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the linalg work."""
+
+__all__ = []
