@@ -15,8 +15,13 @@ except ModuleNotFoundError:  # Python < 3.11
     tomllib = None
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CODE_DIRS = {"fieldgrad": "fieldgrad", "fields": "fieldgrad.fields", "autodiff": "fieldgrad.autodiff",
-             "nn": "fieldgrad.nn", "solvers": "fieldgrad.solvers"}
+CODE_DIRS = {
+    "fieldgrad": "fieldgrad",
+    "fields": "fieldgrad.fields",
+    "autodiff": "fieldgrad.autodiff",
+    "nn": "fieldgrad.nn",
+    "solvers": "fieldgrad.solvers",
+}
 
 
 def _pyproject():
@@ -68,16 +73,30 @@ def test_no_top_level_modules_named_like_other_distributions():
 def test_wheel_contains_the_packages_and_nothing_else(tmp_path):
     pytest.importorskip("setuptools")
     r = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert r.returncode == 0, r.stderr
     (wheel,) = tmp_path.glob("fieldgrad-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"fieldgrad", next(t for t in tops if t.endswith(".dist-info"))}, tops
-    subpackages = {n.split("/")[1] for n in names if n.startswith("fieldgrad/") and n.count("/") > 1}
+    subpackages = {
+        n.split("/")[1] for n in names if n.startswith("fieldgrad/") and n.count("/") > 1
+    }
     assert subpackages == {"fields", "autodiff", "nn", "solvers"}
     assert not any(n.startswith(("tests/", "examples/", "bench/", "docs/")) for n in names)
     assert "fieldgrad/fields/_core.py" in names

@@ -45,7 +45,9 @@ def _compare(spec, dt, got, want):
     assert g.shape == want.shape, f"{spec.name}: shape {g.shape} != numpy's {want.shape}"
     if spec.check_dtype:
         expected = _expected_dtype(spec, dt, want)
-        assert got.dtype.name == expected, f"{spec.name}[{dt}]: dtype {got.dtype.name} != {expected}"
+        assert got.dtype.name == expected, (
+            f"{spec.name}[{dt}]: dtype {got.dtype.name} != {expected}"
+        )
     if want.dtype.kind in "biu":
         np.testing.assert_array_equal(g, want, err_msg=spec.name)
     else:

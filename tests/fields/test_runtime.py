@@ -63,16 +63,18 @@ def test_default_dtype_float64():
 
 
 def test_fieldgrad_arch_environment_variable():
-    r = _run("import fieldgrad as fg; fg.tensor([1.0]); print(fg.device_info()['arch'])",
-             FIELDGRAD_ARCH="cpu")
+    r = _run(
+        "import fieldgrad as fg; fg.tensor([1.0]); print(fg.device_info()['arch'])",
+        FIELDGRAD_ARCH="cpu",
+    )
     assert r.returncode == 0 and r.stdout.strip() == "cpu", r.stderr
     r = _run("import fieldgrad as fg; fg.tensor([1.0])", FIELDGRAD_ARCH="quantum")
     assert r.returncode != 0 and "unknown arch 'quantum'" in r.stderr
 
 
 def test_unavailable_arch_is_an_error_not_a_fallback():
-    from taichi.lang.misc import is_arch_supported
     import taichi as ti
+    from taichi.lang.misc import is_arch_supported
 
     if is_arch_supported(ti.cuda):
         pytest.skip("CUDA is available on this machine")
