@@ -72,9 +72,10 @@ def _resolve_arch(ti, arch: str) -> str:
             )
         return "cpu"
     if not is_arch_supported(_arch_obj(ti, arch)):
+        version = ".".join(map(str, ti.__version__))
         raise RuntimeError(
             f"fieldgrad.init(arch={arch!r}): the {arch} backend is not available on this machine "
-            f"(Taichi {'.'.join(map(str, ti.__version__))}); fieldgrad does not fall back to the CPU silently. "
+            f"(Taichi {version}); fieldgrad does not fall back to the CPU silently. "
             "Use arch='cpu', or arch='auto' to take a GPU when one is present."
         )
     return arch

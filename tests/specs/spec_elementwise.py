@@ -10,6 +10,7 @@ SPECS = [
     OpSpec("subtract", fg.subtract, np.subtract, BINARY_SHAPES),
     OpSpec("multiply", fg.multiply, np.multiply, BINARY_SHAPES),
     OpSpec("exp", fg.exp, np.exp, UNARY_SHAPES),
-    OpSpec("equal", fg.equal, np.equal, BINARY_SHAPES, domain=(-1, 1), dtypes=("int32",),
-           grad_order=0),
+    OpSpec(
+        "equal", fg.equal, np.equal, BINARY_SHAPES, domain=(-1, 1), dtypes=("int32",), grad_order=0
+    ),
 ]
