@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import _buffer, _launch, _layout, _runtime
+from . import _buffer, _launch, _layout, _runtime, _simd
 from ._core import Primitive, ShapedArray
 from ._tensor import Tensor
 
@@ -149,6 +149,8 @@ def unary_primitive(
         n = x.size
         out = _new_out(n, x.shape, out_dtype(x.dtype))
         out.weak_type = x.weak_type
+        if n >= _simd.MIN_SIZE and _simd.unary(name, x, out):
+            return out
         if n:
             ser = _launch.serial(n)
             k = _launch.kernel((name, ser), lambda: _unary_kernel(fn_factory, ser))
@@ -180,6 +182,8 @@ def binary_primitive(
         out = _new_out(n, shape, out_dtype(d))
         out.weak_type = a.weak_type and b.weak_type
         if n == 0:
+            return out
+        if n >= _simd.MIN_SIZE and _simd.binary(name, a, b, out):
             return out
         ser = _launch.serial(n)
         if a.shape == b.shape:

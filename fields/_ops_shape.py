@@ -13,7 +13,15 @@ from ._convert import as_operand
 from ._core import Primitive, ShapedArray
 from ._tensor import Tensor
 
-__all__ = ["reshape", "transpose", "permute", "broadcast_to", "expand_dims", "squeeze"]
+__all__ = [
+    "reshape",
+    "transpose",
+    "permute",
+    "broadcast_to",
+    "expand_dims",
+    "squeeze",
+    "moveaxis",
+]
 
 
 def _norm_axis(axis: int, ndim: int, what: str = "axis") -> int:
@@ -191,3 +199,38 @@ def squeeze(x, axis=None) -> Tensor:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has length {x.shape[a]}, not 1")
     return reshape(x, tuple(s for k, s in enumerate(x.shape) if k not in axes))
+
+
+def moveaxis(x, source, destination) -> Tensor:
+    """Move axes of ``x`` to new positions, keeping the others in order (``numpy.moveaxis``).
+
+    Args:
+        x: the tensor.
+        source: an axis or a sequence of axes to move.
+        destination: their new positions (as many as ``source``).
+
+    Raises:
+        ValueError: ``source`` and ``destination`` differ in length, repeat an axis, or name an
+            axis ``x`` does not have.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.moveaxis(fg.zeros((2, 3, 4)), 0, -1).shape
+        (3, 4, 2)
+    """
+    x = as_operand(x)
+    nd = x.ndim
+    src = (source,) if not isinstance(source, (tuple, list)) else tuple(source)
+    dst = (destination,) if not isinstance(destination, (tuple, list)) else tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(
+            f"moveaxis: source {src} and destination {dst} need the same number of elements"
+        )
+    src = tuple(_norm_axis(a, nd, "source axis") for a in src)
+    dst = tuple(_norm_axis(a, nd, "destination axis") for a in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"moveaxis: repeated axis in source {src} or destination {dst}")
+    order = [a for a in range(nd) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
