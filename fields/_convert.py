@@ -25,7 +25,7 @@ def _cast_kernel(to_bool: bool, serial: bool):
         ti.loop_config(serialize=serial)
         for i in range(n):
             if ti.static(to_bool):
-                y[i] = ti.cast(x[i] != 0, ti.u8)
+                y[i] = ti.cast(1 - ti.cast(x[i] == 0, ti.i32), ti.u8)  # NaN -> True
             else:
                 y[i] = x[i]
 

@@ -150,6 +150,9 @@ def init(
             debug=debug,
             log_level=ti.INFO if verbose else ti.WARN,
             enable_fallback=False,
+            # IEEE semantics: with fast-math, LLVM folds NaN tests (x != x), loses -0.0 and
+            # reorders products into early overflow. The SIMD recipe measured no cost for it.
+            fast_math=False,
         )
         if cpu_max_num_threads is not None:
             if int(cpu_max_num_threads) < 1:
