@@ -10,6 +10,9 @@ result per chunk (in the accumulator dtype), the second reduces the partials. So
 reduction of a large tensor runs in parallel, and a float64 sum adds at most ``CHUNK`` terms in
 sequence before the partial sums are added (float32 data is summed in float64 throughout).
 
+When the reduced axis is not the last one (``inner >= LANES``), one task computes ``LANES``
+neighbouring outputs, so it reads each row of the reduced axis contiguously.
+
 ``max``/``min`` propagate NaN like numpy; the NaN test compares the bit pattern, because
 Taichi's default ``fast_math`` folds ``v != v`` to false. ``argmax``/``argmin`` keep the first
 occurrence of the extreme value (the first NaN, if any).
@@ -41,12 +44,17 @@ def acc_dtype(op: str, dtype: np.dtype) -> np.dtype:
     return np.dtype(dtype)
 
 
+def _nan_bits(ti, dt):
+    """(unsigned type, magnitude mask, bits of inf) for float type ``dt``: a value is NaN
+    exactly when ``bit_cast(v, ut) & mask > inf``."""
+    if dt == ti.f64:
+        return ti.u64, 0x7FFFFFFFFFFFFFFF, 0x7FF0000000000000
+    return ti.u32, 0x7FFFFFFF, 0x7F800000
+
+
 def _isnan_func(ti, dt):
     """A ``@ti.func`` NaN test by bit pattern (immune to fast-math folding)."""
-    if dt == ti.f32:
-        ut, mask, inf = ti.u32, 0x7FFFFFFF, 0x7F800000
-    else:
-        ut, mask, inf = ti.u64, 0x7FFFFFFFFFFFFFFF, 0x7FF0000000000000
+    ut, mask, inf = _nan_bits(ti, dt)
 
     @ti.func
     def isnan(v):
@@ -151,9 +159,7 @@ def _build_argreduce(op: str, dtype_name: str, with_index: bool, serial: bool):
     ti = _runtime.taichi()
     dt = _buffer._ti_dtype(ti, np.dtype(dtype_name))
     is_float = dt in (ti.f32, ti.f64)
-    ut = ti.u64 if dt == ti.f64 else ti.u32
-    mask = 0x7FFFFFFFFFFFFFFF if dt == ti.f64 else 0x7FFFFFFF
-    inf_bits = 0x7FF0000000000000 if dt == ti.f64 else 0x7F800000
+    ut, mask, inf_bits = _nan_bits(ti, dt)
 
     @ti.func
     def magnitude_bits(v):  # > inf_bits exactly for NaN

@@ -1,26 +1,52 @@
-"""Elementwise arithmetic, comparisons, logic and selection: primitives and public functions.
+"""Elementwise arithmetic, sign, rounding and clipping: primitives and public functions.
 
 Each primitive is one generated Taichi kernel (see :mod:`fieldgrad.fields._elementwise`;
 the bodies of the non-trivial ones are in :mod:`fieldgrad.fields._scalar_math`). Binary
 functions follow numpy's broadcasting and the promotion rules of
 :mod:`fieldgrad.fields._dtypes`: a Python scalar never widens a tensor (``x_f32 * 2.5`` stays
-float32), true division and floating functions of integer tensors give the default float dtype.
+float32), and true division of integer tensors gives the default float dtype. ``abs``,
+``sign``, ``floor``, ``ceil``, ``round`` and ``clip`` keep integer dtypes.
 
 Primitives: ``add``, ``sub``, ``mul``, ``div``, ``floordiv``, ``mod``, ``pow``,
-``integer_pow`` (param ``y``: a Python int exponent), ``neg``, ``max``, ``min``, ``eq``,
-``ne``, ``lt``, ``le``, ``select`` and ``isnan``, ``isfinite``. ``greater``/``greater_equal``
-swap the operands of ``lt``/``le``; the logical functions are composites of the comparisons
-and ``min``/``max`` on bool tensors.
+``integer_pow`` (param ``y``: a Python int exponent, passed to the kernel at run time),
+``neg``, ``abs``, ``sign``, ``floor``, ``ceil``, ``round`` (halves to even). Composites:
+``clip`` (``max``/``min``) and ``round`` with ``decimals != 0``. The comparisons, extrema,
+logic and ``where`` live in :mod:`fieldgrad.fields._ops_compare` and are re-exported here.
 """
 
 import numbers
+import operator
 
 import numpy as np
 
-from . import _buffer, _dtypes, _launch, _layout, _runtime, _scalar_math
-from ._convert import as_operand, astype, promote
-from ._core import Primitive, ShapedArray, Tracer
-from ._elementwise import binary_primitive, ternary_primitive, unary_primitive
+from . import _buffer, _dtypes, _launch, _runtime, _scalar_math
+from ._convert import as_operand, astype
+from ._core import Primitive, ShapedArray
+from ._elementwise import binary_primitive, unary_primitive
+from ._ops_compare import (
+    _float_rule,
+    _int_rule,
+    _is_scalar,
+    _operands,
+    _reject_bool,
+    equal,
+    greater,
+    greater_equal,
+    isfinite,
+    isnan,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    max_p,
+    maximum,
+    min_p,
+    minimum,
+    not_equal,
+    where,
+)
 from ._tensor import Tensor
 
 __all__ = [
@@ -33,6 +59,13 @@ __all__ = [
     "power",
     "negative",
     "positive",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "clip",
+    # re-exported from _ops_compare
     "maximum",
     "minimum",
     "equal",
@@ -51,10 +84,7 @@ __all__ = [
 ]
 
 _fn = _scalar_math.func
-
-
-def _bool_out(d):
-    return _dtypes.bool_
+_libm = _scalar_math.libm
 
 
 def _f_add(ti):
@@ -97,26 +127,6 @@ def _f_neg(ti):
     return f
 
 
-def _isnan_u8(ti):
-    isnan_ = _scalar_math.lib().isnan
-
-    @ti.func
-    def f(x):
-        return ti.cast(isnan_(x), ti.u8)
-
-    return f
-
-
-def _isfinite_u8(ti):
-    isfinite_ = _scalar_math.lib().isfinite
-
-    @ti.func
-    def f(x):
-        return ti.cast(isfinite_(x), ti.u8)
-
-    return f
-
-
 add_p = binary_primitive("add", _f_add)
 sub_p = binary_primitive("sub", _f_sub)
 mul_p = binary_primitive("mul", _f_mul)
@@ -125,16 +135,11 @@ floordiv_p = binary_primitive("floordiv", _fn("floordiv"))
 mod_p = binary_primitive("mod", _fn("mod"))
 pow_p = binary_primitive("pow", _fn("power"))
 neg_p = unary_primitive("neg", _f_neg)
-max_p = binary_primitive("max", _fn("maximum"))
-min_p = binary_primitive("min", _fn("minimum"))
-eq_p = binary_primitive("eq", _fn("eq"), _bool_out)
-ne_p = binary_primitive("ne", _fn("ne"), _bool_out)
-lt_p = binary_primitive("lt", _fn("lt"), _bool_out)
-le_p = binary_primitive("le", _fn("le"), _bool_out)
-select_p = ternary_primitive("select", _fn("select"), lambda c, a, b: a)
-isnan_p = unary_primitive("isnan", _isnan_u8, _bool_out)
-isfinite_p = unary_primitive("isfinite", _isfinite_u8, _bool_out)
-
+abs_p = unary_primitive("abs", _libm("abs"))
+sign_p = unary_primitive("sign", _fn("sign"))
+floor_p = unary_primitive("floor", _libm("floor"))
+ceil_p = unary_primitive("ceil", _libm("ceil"))
+round_p = unary_primitive("round", _fn("round_even"))
 
 # --- integer_pow: x ** n for a Python int n (a runtime kernel argument, not a compile key) ------
 
@@ -188,55 +193,6 @@ def _count_negative_kernel():
 def _has_negative(t: Tensor) -> bool:
     k = _launch.kernel(("count_negative",), _count_negative_kernel)
     return t.size > 0 and _launch.launch(k, _buffer.kernel_view(t._buf), t.size) > 0
-
-
-# --- operand handling -------------------------------------------------------------------------
-
-
-def _is_scalar(v) -> bool:
-    return isinstance(v, (numbers.Number, np.bool_)) and not isinstance(v, (Tensor, Tracer))
-
-
-def _operands(name: str, *args, rule=None) -> list:
-    """Operands as tensors of one dtype, after checking that their shapes broadcast.
-
-    ``rule`` maps the promoted dtype to the dtype the op computes in (e.g. ints to float).
-    Python scalars stay Python scalars until the dtype is known, so ``x_f64 * 0.1`` uses
-    0.1 in float64.
-    """
-    ops = []
-    for a in args:
-        if _is_scalar(a):
-            if isinstance(a, numbers.Complex) and not isinstance(a, numbers.Real):
-                raise TypeError(
-                    f"{name}: complex scalar {a!r} is not supported; expected bool, int or "
-                    "float operands"
-                )
-            ops.append(a)
-        else:
-            ops.append(as_operand(a))
-    shapes = [tuple(getattr(a, "shape", ())) for a in ops]
-    try:
-        _layout.broadcast_shapes(*shapes)
-    except ValueError as e:
-        raise ValueError(f"{name}: {e}") from None
-    dt = _dtypes.result_type(*ops)
-    if rule is not None:
-        dt = rule(dt)
-    return promote(*ops, dtype=dt)
-
-
-def _float_rule(d):
-    return _dtypes.float_result(d)
-
-
-def _int_rule(d):
-    return _dtypes.int32 if d == _dtypes.bool_ else d
-
-
-def _reject_bool(name: str, x, hint: str):
-    if x.dtype == _dtypes.bool_:
-        raise TypeError(f"{name} is not defined for bool tensors; {hint}")
 
 
 # --- arithmetic ---------------------------------------------------------------------------------
@@ -311,7 +267,6 @@ def divide(x, y):
     return div_p.bind(*_operands("divide", x, y, rule=_float_rule))
 
 
-
 def floor_divide(x, y):
     """Floor division ``x // y`` with numpy's (and Python's) semantics (primitive ``floordiv``).
 
@@ -345,7 +300,6 @@ def mod(x, y):
     return mod_p.bind(*_operands("mod", x, y, rule=_int_rule))
 
 
-
 def power(x, y):
     """Elementwise ``x ** y`` (primitives ``pow`` and ``integer_pow``).
 
@@ -366,7 +320,11 @@ def power(x, y):
         >>> fg.power(fg.tensor([2, 3]), 2).tolist()
         [4, 9]
     """
-    if isinstance(y, numbers.Integral) and not isinstance(y, (bool, np.bool_)) and not _is_scalar(x):
+    if (
+        isinstance(y, numbers.Integral)
+        and not isinstance(y, (bool, np.bool_))
+        and not _is_scalar(x)
+    ):
         x = as_operand(x)
         if x.dtype == _dtypes.bool_:
             x = astype(x, _dtypes.int32)
@@ -415,212 +373,136 @@ def positive(x):
     return x
 
 
-def maximum(x, y):
-    """Elementwise maximum with broadcasting; NaN propagates, as numpy (primitive ``max``).
-
-    Derivative: 1 for the larger operand, 0 for the other (the rule decides ties).
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.maximum(fg.tensor([1.0, 5.0]), 3).tolist()
-        [3.0, 5.0]
-    """
-    return max_p.bind(*_operands("maximum", x, y))
+# --- sign, magnitude, rounding ----------------------------------------------------------------
 
 
-def minimum(x, y):
-    """Elementwise minimum with broadcasting; NaN propagates, as numpy (primitive ``min``).
+def abs(x):
+    """Elementwise ``|x|``; keeps integer and bool dtypes (primitive ``abs``).
+
+    Derivative: ``sign(x)``.
 
     Example:
         >>> import fieldgrad as fg
-        >>> fg.minimum(fg.tensor([1.0, 5.0]), 3).tolist()
-        [1.0, 3.0]
+        >>> fg.abs(fg.tensor([-2, 3])).tolist()
+        [2, 3]
     """
-    return min_p.bind(*_operands("minimum", x, y))
+    x = as_operand(x)
+    return x if x.dtype == _dtypes.bool_ else abs_p.bind(x)
 
 
-# --- comparisons (bool results; not differentiable) --------------------------------------------
+def sign(x):
+    """Elementwise sign: -1, 0 or 1 (NaN stays NaN); keeps integer dtypes (primitive ``sign``).
 
-
-def equal(x, y):
-    """Elementwise ``x == y`` as a bool tensor (primitive ``eq``). NaN equals nothing.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.equal(fg.tensor([1, 2]), 2).tolist()
-        [False, True]
-    """
-    return eq_p.bind(*_operands("equal", x, y))
-
-
-def not_equal(x, y):
-    """Elementwise ``x != y`` as a bool tensor (primitive ``ne``). NaN differs from everything.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.not_equal(fg.tensor([1, 2]), 2).tolist()
-        [True, False]
-    """
-    return ne_p.bind(*_operands("not_equal", x, y))
-
-
-def less(x, y):
-    """Elementwise ``x < y`` as a bool tensor (primitive ``lt``).
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.less(fg.tensor([1, 2]), 2).tolist()
-        [True, False]
-    """
-    return lt_p.bind(*_operands("less", x, y))
-
-
-def less_equal(x, y):
-    """Elementwise ``x <= y`` as a bool tensor (primitive ``le``).
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.less_equal(fg.tensor([1, 3]), 2).tolist()
-        [True, False]
-    """
-    return le_p.bind(*_operands("less_equal", x, y))
-
-
-def greater(x, y):
-    """Elementwise ``x > y`` as a bool tensor (``lt`` with the operands swapped).
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.greater(fg.tensor([1, 3]), 2).tolist()
-        [False, True]
-    """
-    a, b = _operands("greater", x, y)
-    return lt_p.bind(b, a)
-
-
-def greater_equal(x, y):
-    """Elementwise ``x >= y`` as a bool tensor (``le`` with the operands swapped).
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.greater_equal(fg.tensor([1, 2]), 2).tolist()
-        [False, True]
-    """
-    a, b = _operands("greater_equal", x, y)
-    return le_p.bind(b, a)
-
-
-# --- logic --------------------------------------------------------------------------------------
-
-
-def _truth(x):
-    """``x != 0`` as a bool tensor (``x`` itself when it is already bool)."""
-    if x.dtype == _dtypes.bool_:
-        return x
-    return ne_p.bind(*promote(x, False))
-
-
-def _logical_operands(name: str, x, y) -> list:
-    ops = [as_operand(x), as_operand(y)]
-    try:
-        _layout.broadcast_shapes(ops[0].shape, ops[1].shape)
-    except ValueError as e:
-        raise ValueError(f"{name}: {e}") from None
-    return [_truth(a) for a in ops]
-
-
-def logical_and(x, y):
-    """Elementwise ``x and y`` on truth values (``!= 0``) of any dtype; a bool tensor.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.logical_and(fg.tensor([0, 1, 2]), True).tolist()
-        [False, True, True]
-    """
-    return min_p.bind(*_logical_operands("logical_and", x, y))
-
-
-def logical_or(x, y):
-    """Elementwise ``x or y`` on truth values (``!= 0``) of any dtype; a bool tensor.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.logical_or(fg.tensor([0.0, 0.5]), False).tolist()
-        [False, True]
-    """
-    return max_p.bind(*_logical_operands("logical_or", x, y))
-
-
-def logical_xor(x, y):
-    """Elementwise ``x xor y`` on truth values (``!= 0``) of any dtype; a bool tensor.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.logical_xor(fg.tensor([0, 3]), fg.tensor([1, 1])).tolist()
-        [True, False]
-    """
-    return ne_p.bind(*_logical_operands("logical_xor", x, y))
-
-
-def logical_not(x):
-    """Elementwise ``not x`` (``x == 0``) for any dtype; a bool tensor.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.logical_not(fg.tensor([0.0, 2.0])).tolist()
-        [True, False]
-    """
-    return eq_p.bind(*promote(as_operand(x), False))
-
-
-def where(cond, x, y):
-    """Elementwise ``x if cond else y`` with three-way broadcasting (primitive ``select``).
-
-    Args:
-        cond: condition of any dtype (its truth value ``!= 0`` is used).
-        x, y: the values; they are promoted to one dtype (Python scalars weakly).
-
-    Returns:
-        A tensor of the broadcast shape of the three arguments and the promoted dtype of
-        ``x`` and ``y``. Derivative: ``cond`` routes the cotangent to ``x`` or ``y``.
+    Not differentiable (derivative 0 almost everywhere).
 
     Raises:
-        ValueError: the three shapes do not broadcast (all are named).
+        TypeError: ``x`` is bool.
 
     Example:
         >>> import fieldgrad as fg
-        >>> x = fg.tensor([-1.0, 2.0])
-        >>> fg.where(x > 0, x, 0.0).tolist()
-        [0.0, 2.0]
+        >>> fg.sign(fg.tensor([-2.0, 0.0, 3.0])).tolist()
+        [-1.0, 0.0, 1.0]
     """
-    c = as_operand(cond)
-    ops = [a if _is_scalar(a) else as_operand(a) for a in (x, y)]
-    shapes = [tuple(c.shape)] + [tuple(getattr(a, "shape", ())) for a in ops]
+    x = as_operand(x)
+    _reject_bool("sign", x, "convert it to an integer dtype first")
+    return sign_p.bind(x)
+
+
+def floor(x):
+    """Elementwise largest integer ``<= x`` (primitive ``floor``); integer tensors unchanged.
+
+    Not differentiable (derivative 0 almost everywhere).
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.floor(fg.tensor([-1.5, 1.5])).tolist()
+        [-2.0, 1.0]
+    """
+    x = as_operand(x)
+    return x if not _dtypes.is_float(x.dtype) else floor_p.bind(x)
+
+
+def ceil(x):
+    """Elementwise smallest integer ``>= x`` (primitive ``ceil``); integer tensors unchanged.
+
+    Not differentiable (derivative 0 almost everywhere).
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.ceil(fg.tensor([-1.5, 1.5])).tolist()
+        [-1.0, 2.0]
+    """
+    x = as_operand(x)
+    return x if not _dtypes.is_float(x.dtype) else ceil_p.bind(x)
+
+
+def round(x, decimals=0):
+    """Round to ``decimals`` decimal places, halves to even, as ``numpy.round``.
+
+    Args:
+        x: input; integer tensors keep their dtype.
+        decimals: number of decimal places (negative: round to tens, hundreds, ...). For
+            floats ``decimals != 0`` scales by ``10**decimals``, rounds and scales back, as
+            numpy does (so results carry that scaling's rounding).
+
+    Returns:
+        A tensor of ``x``'s shape and dtype (primitive ``round`` for ``decimals == 0``; a
+        composite otherwise). Not differentiable (derivative 0 almost everywhere).
+
+    Raises:
+        TypeError: ``decimals`` is not an integer.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.round(fg.tensor([0.5, 1.5, 2.5, -2.5])).tolist()
+        [0.0, 2.0, 2.0, -2.0]
+    """
     try:
-        _layout.broadcast_shapes(*shapes)
-    except ValueError as e:
-        raise ValueError(f"where: {e}") from None
-    a, b = promote(*ops)
-    return select_p.bind(_truth(c), a, b)
+        decimals = operator.index(decimals)
+    except TypeError:
+        raise TypeError(f"round: decimals must be an integer, got {decimals!r}") from None
+    x = as_operand(x)
+    if not _dtypes.is_float(x.dtype):
+        if decimals >= 0:
+            return x
+        # Integers to a multiple of f = 10**-decimals, halves to even, exactly.
+        f = 10 ** (-decimals)
+        if f > np.iinfo(x.dtype if x.dtype != _dtypes.bool_ else _dtypes.int32).max:
+            return multiply(x, 0)
+        q = floor_divide(x, f)
+        r = subtract(x, multiply(q, f))
+        h = f // 2
+        up = logical_or(greater(r, h), logical_and(equal(r, h), equal(mod(q, 2), 1)))
+        return multiply(where(up, add(q, 1), q), f)
+    if decimals == 0:
+        return round_p.bind(x)
+    if decimals > 0:
+        f = 10.0**decimals
+        return divide(round_p.bind(multiply(x, f)), f)
+    f = 10.0 ** (-decimals)
+    return multiply(round_p.bind(divide(x, f)), f)
 
 
-def isnan(x):
-    """Elementwise test for NaN; a bool tensor (always False for integer and bool tensors).
+def clip(x, lo=None, hi=None):
+    """Limit ``x`` to ``[lo, hi]``: ``minimum(maximum(x, lo), hi)``, as ``numpy.clip``.
+
+    Args:
+        x: input.
+        lo, hi: bounds (tensors or scalars, broadcast against ``x``); either may be None.
+
+    Returns:
+        A tensor of the broadcast shape and promoted dtype (integer tensors with integer
+        bounds stay integer). A composite of ``max`` and ``min``: the derivative is 1 inside
+        the interval and 0 outside.
 
     Example:
         >>> import fieldgrad as fg
-        >>> fg.isnan(fg.tensor([1.0, float("nan")])).tolist()
-        [False, True]
+        >>> fg.clip(fg.tensor([-2.0, 0.5, 3.0]), 0, 1).tolist()
+        [0.0, 0.5, 1.0]
     """
-    return isnan_p.bind(as_operand(x))
-
-
-def isfinite(x):
-    """Elementwise test for a finite value (not inf, -inf or NaN); a bool tensor.
-
-    Example:
-        >>> import fieldgrad as fg
-        >>> fg.isfinite(fg.tensor([1.0, float("inf"), float("nan")])).tolist()
-        [True, False, False]
-    """
-    return isfinite_p.bind(as_operand(x))
+    r = as_operand(x)
+    if lo is not None:
+        r = maximum(r, lo)
+    if hi is not None:
+        r = minimum(r, hi)
+    return r

@@ -123,6 +123,13 @@ diagonal_p = Primitive("diagonal", _diagonal_impl, _diagonal_abstract)
 # --- public products ----------------------------------------------------------------------------
 
 
+def _one_axis(axis, ndim: int, fname: str) -> int:
+    axes = _norm_axes(axis, ndim, fname)
+    if len(axes) != 1:
+        raise ValueError(f"{fname}: axis {axis!r} does not name one axis of {ndim} dimensions")
+    return axes[0]
+
+
 def _promote_pair(a, b):
     """Operands promoted to one dtype, and the dtype to cast the result to (bool math runs in
     int32 and is cast back)."""
@@ -290,8 +297,8 @@ def tensordot(a, b, axes=2) -> Tensor:
         ax_a, ax_b = (list(x) if isinstance(x, (list, tuple)) else [x] for x in axes)
         if len(ax_a) != len(ax_b):
             raise ValueError(f"tensordot: axes {axes} name different numbers of axes")
-        ax_a = [a_ % max(a.ndim, 1) for a_ in ax_a]
-        ax_b = [b_ % max(b.ndim, 1) for b_ in ax_b]
+        ax_a = [_one_axis(d, a.ndim, "tensordot") for d in ax_a]
+        ax_b = [_one_axis(d, b.ndim, "tensordot") for d in ax_b]
     for p, q in zip(ax_a, ax_b):
         if a.shape[p] != b.shape[q]:
             raise ValueError(
@@ -328,8 +335,8 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     x = as_operand(x)
     if x.ndim < 2:
         raise ValueError(f"diagonal: needs at least two dimensions, got shape {x.shape}")
-    a1 = _norm_axes(axis1, x.ndim, "diagonal")[0]
-    a2 = _norm_axes(axis2, x.ndim, "diagonal")[0]
+    a1 = _one_axis(axis1, x.ndim, "diagonal")
+    a2 = _one_axis(axis2, x.ndim, "diagonal")
     if a1 == a2:
         raise ValueError(f"diagonal: axis1 and axis2 are the same axis ({axis1}, {axis2})")
     return diagonal_p.bind(x, offset=int(offset), axis1=a1, axis2=a2)
@@ -351,7 +358,7 @@ def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-def _parse_term(term: str, ndim: int, k: int, subscripts: str) -> tuple:
+def _parse_term(term: str, ndim: int, k: int, subscripts: str) -> list:
     """Labels of one input term: a list of letters, with ``None`` where ``...`` stands."""
     if term.count("...") > 1 or "." in term.replace("...", ""):
         raise ValueError(f"einsum: bad ellipsis in term {term!r} of {subscripts!r}")

@@ -5,9 +5,10 @@ exact floating remainder; this module supplies them, plus NaN-safe comparisons, 
 functions that work for every dtype a kernel is instantiated with. Two rules hold throughout:
 
 * **Constants take the dtype of the data** (:func:`consts`). A float literal in a Taichi
-  function has the runtime's *default* float type, so ``x * 0.1`` on float64 data would use 0.1
-  rounded to float32 under the float32 default (and warn about a lossy store the other way
-  round). Integer literals (``1 + x``) are exact in every dtype and are used as they are.
+  function has the runtime's *default* float type: under the float32 default, ``x * 0.1`` on
+  float64 data uses 0.1 rounded to float32; under the float64 default, float32 data is
+  promoted and the store back warns. Integer literals are exact in every dtype and are used
+  as they are, except as dividends (``1 / x`` divides in the default float type).
 * **NaN tests read the bit pattern** (``isnan``, ``isinf``). Taichi compiles with fast-math,
   under which ``x != x`` folds to False and comparisons that involve NaN are unreliable.
 
@@ -82,46 +83,21 @@ def _widened(ti, f):
 
 # Cody's erf/erfc coefficients: erf on |x| <= 0.46875 (A, B), erfc on (0.46875, 4] (C, D) and
 # on (4, inf) (P, Q).
-_ERF_A = (
-    3.16112374387056560e00,
-    1.13864154151050156e02,
-    3.77485237685302021e02,
-    3.20937758913846947e03,
-    1.85777706184603153e-1,
-)
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)  # fmt: skip
 _ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
           2.84423683343917062e03)  # fmt: skip
-_ERF_C = (
-    5.64188496988670089e-1,
-    8.88314979438837594e00,
-    6.61191906371416295e01,
-    2.98635138197400131e02,
-    8.81952221241769090e02,
-    1.71204761263407058e03,
-    2.05107837782607147e03,
-    1.23033935479799725e03,
-    2.15311535474403846e-8,
-)
-_ERF_D = (
-    1.57449261107098347e01,
-    1.17693950891312499e02,
-    5.37181101862009858e02,
-    1.62138957456669019e03,
-    3.29079923573345963e03,
-    4.36261909014324716e03,
-    3.43936767414372164e03,
-    1.23033935480374942e03,
-)
-_ERF_P = (
-    3.05326634961232344e-1,
-    3.60344899949804439e-1,
-    1.25781726111229246e-1,
-    1.60837851487422766e-2,
-    6.58749161529837803e-4,
-    1.63153871373020978e-2,
-)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)  # fmt: skip
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+          3.43936767414372164e03, 1.23033935480374942e03)  # fmt: skip
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)  # fmt: skip
 _ERF_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
           6.05183413124413191e-2, 2.33520497626869185e-3)  # fmt: skip
+# thresholds 0.46875 and 4, the split scale 16, the float64 underflow point, 1/sqrt(pi), 1/2
 _ERF_CONSTS = (0.46875, 4.0, 16.0, 27.3, 0.56418958354775628695, 0.5)
 # Cephes expm1 on [-0.5, 0.5]: expm1(x) = 2r / (Q(x^2) - r), r = x P(x^2).
 _EXPM1_P = (1.2617719307481059087798e-4, 3.0299440770744196129956e-2,
@@ -129,23 +105,13 @@ _EXPM1_P = (1.2617719307481059087798e-4, 3.0299440770744196129956e-2,
 _EXPM1_Q = (3.0019850513866445504159e-6, 2.5244834034968410419224e-3,
             2.2726554820815502876593e-1, 2.0000000000000000000897e0)  # fmt: skip
 # Cephes log1p on 1/sqrt(2) <= 1 + x <= sqrt(2): x - x^2/2 + x^3 P(x) / Q(x), Q monic.
-_LOG1P_P = (
-    4.5270000862445199635215e-5,
-    4.9854102823193375972212e-1,
-    6.5787325942061044846969e0,
-    2.9911919328553073277375e1,
-    6.0949667980987787057556e1,
-    5.7112963590585538103336e1,
-    2.0039553499201281259648e1,
-)
-_LOG1P_Q = (
-    1.5062909083469192043167e1,
-    8.3047565967967209469434e1,
-    2.2176239823732856465394e2,
-    3.0909872225312059774938e2,
-    2.1642788614495947685003e2,
-    6.0118660497603843919306e1,
-)
+_LOG1P_P = (4.5270000862445199635215e-5, 4.9854102823193375972212e-1,
+            6.5787325942061044846969e0, 2.9911919328553073277375e1,
+            6.0949667980987787057556e1, 5.7112963590585538103336e1,
+            2.0039553499201281259648e1)  # fmt: skip
+_LOG1P_Q = (1.5062909083469192043167e1, 8.3047565967967209469434e1,
+            2.2176239823732856465394e2, 3.0909872225312059774938e2,
+            2.1642788614495947685003e2, 6.0118660497603843919306e1)  # fmt: skip
 _SQRTH, _SQRT2 = 0.70710678118654752440, 1.41421356237309504880
 
 
@@ -171,6 +137,22 @@ def func(name: str):
 
     def factory(ti):
         return getattr(lib(), name)
+
+    factory.__name__ = f"f_{name}"
+    return factory
+
+
+def libm(name: str):
+    """An ``fn_factory`` for a one-argument Taichi math function (``ti.exp``, ``ti.floor``)."""
+
+    def factory(ti):
+        g = getattr(ti, name)
+
+        @ti.func
+        def f(x):
+            return g(x)
+
+        return f
 
     factory.__name__ = f"f_{name}"
     return factory

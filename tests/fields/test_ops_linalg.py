@@ -106,6 +106,8 @@ def test_dot_vdot_inner_outer_tensordot():
         fg.inner(a, b)
     with pytest.raises(ValueError, match="contracted axes"):
         fg.tensordot(c, d, axes=([0], [0]))
+    with pytest.raises(ValueError, match="axis 3 is out of range"):
+        fg.tensordot(c, d, axes=([3], [0]))
 
 
 def test_diagonal_and_trace():

@@ -39,7 +39,7 @@ def test_axes_and_keepdims_match_numpy(name, axis, keepdims):
         ((4, 1, 3, 5), (0, 2)),  # separate only through an axis of length one
     ],
 )
-@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.bool_])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64, np.bool_])
 def test_reduction_layouts(shape, axis, dtype):
     x = np.random.default_rng(8).integers(-3, 4, size=shape).astype(dtype)
     t = fg.tensor(x)

@@ -47,6 +47,8 @@ SPECS = [
     *_variants("prod", fg.prod, np.prod, dtypes=NUMERIC, domain=_positive, grad_order=1),
     *_variants("max", fg.max, np.max, nonempty=True, dtypes=ALL_DTYPES, grad_order=1),
     *_variants("min", fg.min, np.min, nonempty=True, dtypes=ALL_DTYPES, grad_order=1),
+    OpSpec("amax", fg.amax, np.amax, LAST_SHAPES, kwargs={"axis": -1}, grad_order=1),
+    OpSpec("amin", fg.amin, np.amin, FIRST_SHAPES, kwargs={"axis": 0}, grad_order=1),
     *_variants("mean", fg.mean, np.mean, nonempty=True, dtypes=NUMERIC, grad_order=2),
     *_variants("var", fg.var, np.var, nonempty=True, dtypes=NUMERIC, grad_order=2),
     OpSpec("var-ddof1", fg.var, np.var, LAST_SHAPES[:-1], kwargs={"axis": -1, "ddof": 1}),
