@@ -1,0 +1,34 @@
+"""fieldgrad.autodiff: derivative transforms on fieldgrad's primitives.
+
+Forward mode (``jvp``), reverse mode (``vjp``, ``grad``), Jacobians and Hessians, composable
+to any order; the rule tables live in ``rules/``.
+"""
+
+from . import rules  # noqa: F401  (registers every rule)
+from ._api import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    linearize,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+from ._jvp import jvp
+
+__all__ = [
+    "jvp",
+    "vjp",
+    "grad",
+    "value_and_grad",
+    "jacfwd",
+    "jacrev",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "linearize",
+    "stop_gradient",
+]

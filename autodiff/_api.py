@@ -1,0 +1,304 @@
+"""The public derivative transforms built on forward (jvp) and reverse (vjp) mode."""
+
+from __future__ import annotations
+
+import functools
+import operator
+
+from fieldgrad import fields as F
+from fieldgrad.fields import Primitive
+from fieldgrad.fields._core import ShapedArray
+from fieldgrad.fields._pytree import tree_flatten, tree_map, tree_unflatten
+
+from . import _rules
+from ._jvp import jvp, jvp_flat
+from ._reverse import vjp_flat
+from ._util import check_float_input, check_tangent
+
+__all__ = [
+    "vjp",
+    "grad",
+    "value_and_grad",
+    "jacfwd",
+    "jacrev",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "linearize",
+    "stop_gradient",
+]
+
+
+# --- stop_gradient ------------------------------------------------------------------------------
+
+stop_gradient_p = Primitive(
+    "stop_gradient",
+    lambda x: x,
+    lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
+)
+_rules.register_nondiff(stop_gradient_p)
+
+
+def stop_gradient(x):
+    """``x`` unchanged, but no derivative flows through it (in every mode, at every order).
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> float(fg.grad(lambda x: x * fg.stop_gradient(x))(fg.tensor(3.0)))
+        3.0
+    """
+    return tree_map(lambda v: stop_gradient_p.bind(F.asarray(v)), x)
+
+
+# --- reverse mode -------------------------------------------------------------------------------
+
+
+def vjp(f, *primals, has_aux: bool = False):
+    """Reverse-mode derivative: ``f(*primals)`` and a function pulling cotangents back.
+
+    Args:
+        f: function of pytrees of tensors returning a pytree of tensors (with ``has_aux``,
+            a pair ``(output, aux)``; ``aux`` is returned as is).
+        *primals: the arguments.
+
+    Returns:
+        ``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with ``has_aux``); ``vjp_fn(ct)`` takes a
+        cotangent of the output's structure and returns a tuple with one cotangent per argument.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> y, pull = fg.vjp(lambda x: x * x, fg.tensor([1.0, 2.0]))
+        >>> pull(fg.ones(2))[0].tolist()
+        [2.0, 4.0]
+    """
+    leaves, in_tree = tree_flatten(tuple(primals))
+    leaves = [F.asarray(x) for x in leaves]
+    for k, x in enumerate(leaves):
+        check_float_input(x, "vjp", k)
+    meta = {}
+
+    def f_flat(*xs):
+        out = f(*tree_unflatten(in_tree, list(xs)))
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError("vjp(has_aux=True): f must return a pair (output, aux)")
+            out, meta["aux"] = out
+        out_leaves, meta["out_tree"] = tree_flatten(out)
+        return [F.asarray(o) for o in out_leaves]
+
+    outs, backward = vjp_flat(f_flat, leaves)
+    out_tree = meta["out_tree"]
+
+    def vjp_fn(ct):
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise ValueError(
+                f"vjp_fn: cotangent structure {ct_tree} differs from the output's {out_tree}"
+            )
+        ct_leaves = [check_tangent(o, F.asarray(c), "vjp_fn") for o, c in zip(outs, ct_leaves)]
+        return tree_unflatten(in_tree, backward(ct_leaves))
+
+    out = tree_unflatten(out_tree, outs)
+    if has_aux:
+        return out, vjp_fn, _strip(meta["aux"])
+    return out, vjp_fn
+
+
+def _strip(tree):
+    return tree
+
+
+def _argnums_tuple(argnums, nargs: int, where: str):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for a in nums:
+        if not -nargs <= operator.index(a) < nargs:
+            raise ValueError(f"{where}: argnums {argnums} out of range for {nargs} arguments")
+    return single, tuple(a % nargs for a in nums)
+
+
+def value_and_grad(f, argnums=0, has_aux: bool = False):
+    """A function returning ``f(*args)`` and its gradient with respect to ``args[argnums]``.
+
+    ``f`` must return a scalar (one float element); with ``has_aux`` a pair ``(scalar, aux)``
+    and the result is ``((value, aux), grad)``.
+
+    Raises:
+        TypeError: the output is not a float scalar, or a differentiated argument is not float.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> v, g = fg.value_and_grad(lambda x: fg.sum(x ** 2))(fg.tensor([1.0, 2.0]))
+        >>> float(v), g.tolist()
+        (5.0, [2.0, 4.0])
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "grad")
+        diff = tuple(args[a] for a in nums)
+
+        def g(*dargs):
+            full = list(args)
+            for a, v in zip(nums, dargs):
+                full[a] = v
+            return f(*full, **kwargs)
+
+        res = vjp(g, *diff, has_aux=has_aux)
+        out, pull = res[0], res[1]
+        if not hasattr(out, "shape") or out.size != 1 or not hasattr(out, "dtype"):
+            raise TypeError(
+                "grad requires f to return a scalar (a tensor of one element); got "
+                f"{getattr(out, 'shape', type(out).__name__)}. Use jacrev/vjp for other outputs."
+            )
+        if out.dtype not in (F.float32, F.float64):
+            raise TypeError(f"grad requires a float output, got {out.dtype.name}")
+        grads = pull(F.ones(out.shape, dtype=out.dtype))
+        grads = grads[0] if single else tuple(grads)
+        if has_aux:
+            return (out, res[2]), grads
+        return out, grads
+
+    return wrapped
+
+
+def grad(f, argnums=0, has_aux: bool = False):
+    """The gradient of a scalar function with respect to ``args[argnums]`` (pytrees allowed).
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.grad(lambda x: fg.sum(fg.sin(x)))(fg.tensor([0.0])).tolist()
+        [1.0]
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        (value_aux, g) = vg(*args, **kwargs)
+        if has_aux:
+            return g, value_aux[1]
+        return g
+
+    return wrapped
+
+
+# --- Jacobians ----------------------------------------------------------------------------------
+
+
+def _basis(x):
+    n = x.size
+    eye = F.eye(n, dtype=x.dtype)
+    return [F.reshape(eye[k], x.shape) for k in range(n)]
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian by forward mode, one JVP per input element; shape ``out.shape + in.shape``.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.jacfwd(lambda x: x * x)(fg.tensor([1.0, 2.0])).tolist()
+        [[2.0, 0.0], [0.0, 4.0]]
+    """
+
+    def wrapped(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        jacs = []
+        for a in nums:
+            x = F.asarray(args[a])
+            check_float_input(x, "jacfwd", a)
+
+            def fa(v, a=a):
+                full = list(args)
+                full[a] = v
+                return f(*full)
+
+            cols = [jvp_flat(lambda v: [F.asarray(fa(v))], [x], [e])[1][0] for e in _basis(x)]
+            out_shape = cols[0].shape if cols else F.asarray(fa(x)).shape
+            if not cols:
+                jacs.append(F.zeros(out_shape + x.shape, dtype=x.dtype))
+                continue
+            j = F.stack(cols, axis=-1)
+            jacs.append(F.reshape(j, tuple(out_shape) + tuple(x.shape)))
+        return jacs[0] if single else tuple(jacs)
+
+    return wrapped
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian by reverse mode, one VJP per output element; shape ``out.shape + in.shape``.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.jacrev(lambda x: fg.sum(x * x))(fg.tensor([1.0, 2.0])).tolist()
+        [2.0, 4.0]
+    """
+
+    def wrapped(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "jacrev")
+
+        def g(*dargs):
+            full = list(args)
+            for a, v in zip(nums, dargs):
+                full[a] = v
+            return F.asarray(f(*full))
+
+        out, pull = vjp(g, *[args[a] for a in nums])
+        rows = [pull(e) for e in _basis(out)]
+        jacs = []
+        for k, a in enumerate(nums):
+            x = F.asarray(args[a])
+            if rows:
+                j = F.stack([r[k] for r in rows], axis=0)
+            else:
+                j = F.zeros((0,) + tuple(x.shape), dtype=x.dtype)
+            jacs.append(F.reshape(j, tuple(out.shape) + tuple(x.shape)))
+        return jacs[0] if single else tuple(jacs)
+
+    return wrapped
+
+
+jacobian = jacrev
+
+
+def hessian(f, argnums=0):
+    """The Hessian of a scalar function: ``jacfwd(jacrev(f))``.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> fg.hessian(lambda x: fg.sum(x ** 3))(fg.tensor([1.0, 2.0])).tolist()
+        [[6.0, 0.0], [0.0, 12.0]]
+    """
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f, primals, tangents):
+    """Hessian-vector product of a scalar ``f`` by forward-over-reverse: ``(grad f(x), H v)``.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> g, hv = fg.hvp(lambda x: fg.sum(x ** 3), (fg.tensor([1.0]),), (fg.tensor([1.0]),))
+        >>> hv.tolist()
+        [6.0]
+    """
+    return (
+        jvp(grad(f, argnums=tuple(range(len(primals)))), tuple(primals), tuple(tangents))
+        if (len(primals) > 1)
+        else jvp(grad(f), tuple(primals), tuple(tangents))
+    )
+
+
+def linearize(f, *primals):
+    """``f(*primals)`` and the linear map ``t -> J t`` (each call runs one forward-mode pass).
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> y, lin = fg.linearize(fg.exp, fg.tensor(0.0))
+        >>> float(lin(fg.tensor(2.0)))
+        2.0
+    """
+    out = f(*primals)
+
+    def f_jvp(*tangents):
+        return jvp(f, primals, tangents)[1]
+
+    return out, f_jvp
