@@ -17,7 +17,19 @@ from ._api import (
     value_and_grad,
     vjp,
 )
+from ._check import check_grads
+from ._jet import jet
 from ._jvp import jvp
+from ._pde import (
+    biharmonic,
+    derivative,
+    divergence,
+    gradient,
+    laplacian,
+    laplacian_hutchinson,
+    partial_derivative,
+)
+from ._vmap import vmap
 
 __all__ = [
     "jvp",
@@ -31,4 +43,14 @@ __all__ = [
     "hvp",
     "linearize",
     "stop_gradient",
+    "check_grads",
+    "vmap",
+    "jet",
+    "derivative",
+    "partial_derivative",
+    "gradient",
+    "divergence",
+    "laplacian",
+    "biharmonic",
+    "laplacian_hutchinson",
 ]
