@@ -109,8 +109,13 @@ def partial_derivative(f, x, index):
     for i, a in enumerate(index):
         if a == 0:
             continue
-        g = (lambda h, i=i, a=a: lambda p: derivative(h, p, _unit(p, i), a))(g)
+        g = _along(g, i, a)
     return g(x)
+
+
+def _along(h, i: int, order: int):
+    """The function ``p -> d^order h / dx_i^order (p)``."""
+    return lambda p: derivative(h, p, _unit(p, i), order)
 
 
 def gradient(f, x):
