@@ -1,10 +1,16 @@
-"""Rules of the shape primitives: reshape, transpose, broadcast_to."""
+"""Rules of the shape primitives: reshape, transpose, broadcast_to, concatenate.
+
+All are linear: the JVP applies the primitive to the tangents; the VJP of ``concatenate``
+slices the cotangent back into the pieces (``slice``, whose rules are in ``indexing.py``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from fieldgrad import fields as F
+from fieldgrad.fields import _ops_gather as G
+from fieldgrad.fields import _ops_join as J
 from fieldgrad.fields import _ops_shape as S
 
 from .._rules import register
@@ -24,4 +30,25 @@ register(
     S.broadcast_to_p,
     jvp=lambda p, t, *, shape: (F.broadcast_to(p[0], shape), F.broadcast_to(t[0], shape)),
     vjp=lambda g, ans, x, *, shape: (unbroadcast(g, x.shape),),
+)
+
+
+def _concatenate_vjp(g, ans, *xs, axis):
+    """The cotangent sliced back into the inputs' pieces along ``axis``."""
+    out, pos = [], 0
+    for x in xs:
+        n = x.shape[axis]
+        start = tuple(pos if (k == axis and n) else 0 for k in range(g.ndim))
+        out.append(G.slice_p.bind(g, start=start, stride=(1,) * g.ndim, shape=tuple(x.shape)))
+        pos += n
+    return tuple(out)
+
+
+register(
+    J.concatenate_p,
+    jvp=lambda p, t, *, axis: (
+        J.concatenate_p.bind(*p, axis=axis),
+        J.concatenate_p.bind(*t, axis=axis),
+    ),
+    vjp=_concatenate_vjp,
 )

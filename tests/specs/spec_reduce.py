@@ -44,7 +44,7 @@ def _positive(rng, shape, dtype, k):
 
 SPECS = [
     *_variants("sum", fg.sum, np.sum, dtypes=ALL_DTYPES, grad_order=1),
-    *_variants("prod", fg.prod, np.prod, dtypes=NUMERIC, domain=_positive, grad_order=1),
+    *_variants("prod", fg.prod, np.prod, dtypes=NUMERIC, domain=_positive, grad_order=2),
     *_variants("max", fg.max, np.max, nonempty=True, dtypes=ALL_DTYPES, grad_order=1),
     *_variants("min", fg.min, np.min, nonempty=True, dtypes=ALL_DTYPES, grad_order=1),
     OpSpec("amax", fg.amax, np.amax, LAST_SHAPES, kwargs={"axis": -1}, grad_order=1),
