@@ -5,7 +5,9 @@
 ternary primitive already share one dtype (the public functions promote first); broadcasting
 happens inside the kernel when each operand's index is ``(i // div) % mod`` of the output index
 (same shape, a scalar, a trailing or leading block: bias adds, column scalings), and by
-materialising the broadcast otherwise.
+materialising the broadcast otherwise. On the CPU, large float32/float64 work whose operands
+share one shape (or where one operand is a single element) goes to the 16-lane vector kernels of
+:mod:`fieldgrad.fields._simd` when the primitive has a vector body there.
 """
 
 from typing import Callable, Optional

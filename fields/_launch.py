@@ -9,12 +9,12 @@ A normal Taichi call costs 40-60 microseconds on the CPU, almost all of it Pytho
 processing. On the CPU with the pinned Taichi version, :func:`launch` therefore keeps, per kernel
 and per argument dtype signature, a *prepared launch*: the compiled kernel and a launch context
 built once after the first (compiling) call went through Taichi's own path; later launches only
-bind the numpy buffers by raw data pointer and the scalars, then call the runtime's launch
-(about 4 microseconds for three arrays and a size). This reaches into private parts of Taichi
-1.7.4 (``Kernel.compiled_kernels``, ``mapper``, the launch context), so it is used only with that
-exact version, only for numpy buffers on the CPU (binding by pointer must not be used for GPU
-ndarrays), never in debug mode, and any argument it does not recognise falls back to the normal
-call, which raises Taichi's own errors. ``FIELDGRAD_PREPARED_LAUNCH=0`` (or
+bind the numpy buffers by raw data pointer and the scalars, then call the runtime's launch (5-8
+microseconds for three arrays and a size; bench/ops.py). This reaches into private parts of
+Taichi 1.7.4 (``Kernel.compiled_kernels``, ``mapper``, the launch context), so it is used only
+with that exact version, only for numpy buffers on the CPU (binding by pointer must not be used
+for GPU ndarrays), never in debug mode, and any argument it does not recognise falls back to the
+normal call, which raises Taichi's own errors. ``FIELDGRAD_PREPARED_LAUNCH=0`` (or
 ``prepared_enabled = False``) turns it off.
 """
 
@@ -69,7 +69,8 @@ def kernel(key: Any, factory: Callable[[], Any], config: dict | None = None):
 
 
 def serial(n: int) -> bool:
-    """Whether a loop over ``n`` cheap elements should run serially (CPU and small only)."""
+    """Whether a loop over ``n`` cheap elements should run serially: on the CPU when ``n`` is
+    small or Taichi has one thread (a parallel loop then only adds its hand-off)."""
     return _runtime._state["arch"] == "cpu" and (
         n < PARALLEL_THRESHOLD or _runtime._state["threads"] == 1
     )

@@ -43,10 +43,12 @@ MIN_SIZE_MATH = 1024
 MIN_SIZE_CHEAP = 4096
 MIN_SIZE = min(MIN_SIZE_MATH, MIN_SIZE_CHEAP)  # the callers' first, cheapest test
 # A parallel loop (when Taichi has 2+ threads) pays its thread hand-off, 5 microseconds pinned
-# and about 50 unpinned, only on far more vector work than scalar work: a vector add streams
-# memory at about 0.15 ns per element and a second thread adds little bandwidth.
-PARALLEL_SIZE_MATH = 1 << 18
-PARALLEL_SIZE_CHEAP = 1 << 21
+# and about 50 unpinned, only on far more vector work than scalar work. Measured unpinned with
+# two threads (bench/ops.py): a vector exp/tanh/sin breaks even near 1e6 elements and runs about
+# 1.8x faster at 1e7; memory-bound arithmetic (about 0.2 ns per element) gains little even at
+# 1e7. A second thread often finds its core busy on these shared 2-core machines.
+PARALLEL_SIZE_MATH = 1 << 20
+PARALLEL_SIZE_CHEAP = 1 << 22
 
 enabled = True
 
@@ -178,7 +180,7 @@ SIMD = {
     "div": SimdOp(2, _binop("div"), _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "neg": SimdOp(1, _neg, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "abs": SimdOp(1, _abs, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
-    "sqrt": SimdOp(1, _sqrt, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_MATH),
+    "sqrt": SimdOp(1, _sqrt, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "max": SimdOp(2, _extremum(True), _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "min": SimdOp(2, _extremum(False), _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "floor": SimdOp(1, _floor, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
@@ -314,10 +316,9 @@ def unary(name: str, x, out) -> bool:
     n = x.size
     lanes = LANES[dtype]
     ser = _serial(op, n)
+    config = _kernel_config(dtype)
     k = _launch.kernel(
-        ("simd1", name, dtype, ser),
-        lambda: _unary_kernel(op, dtype, ser),
-        config=_kernel_config(dtype),
+        ("simd1", name, dtype, ser), lambda: _unary_kernel(op, dtype, ser), config=config
     )
     _launch.launch(k, lane_view(x._buf, n, lanes), lane_view(out._buf, n, lanes), -(-n // lanes))
     return True
@@ -334,14 +335,13 @@ def binary(name: str, a, b, out) -> bool:
     lanes = LANES[dtype]
     groups = -(-n // lanes)
     ser = _serial(op, n)
-    y = lane_view(out._buf, n, lanes)
+    config = _kernel_config(dtype)
     if a.shape == b.shape:
         k = _launch.kernel(
-            ("simd2", name, dtype, ser),
-            lambda: _binary_kernel(op, dtype, ser),
-            config=_kernel_config(dtype),
+            ("simd2", name, dtype, ser), lambda: _binary_kernel(op, dtype, ser), config=config
         )
-        _launch.launch(k, lane_view(a._buf, n, lanes), lane_view(b._buf, n, lanes), y, groups)
+        va, vb = lane_view(a._buf, n, lanes), lane_view(b._buf, n, lanes)
+        _launch.launch(k, va, vb, lane_view(out._buf, n, lanes), groups)
         return True
     if a.size == 1 and b.size == n:
         left, s, v = True, a, b
@@ -352,10 +352,10 @@ def binary(name: str, a, b, out) -> bool:
     k = _launch.kernel(
         ("simd2s", name, dtype, ser, left),
         lambda: _scalar_kernel(op, dtype, ser, left),
-        config=_kernel_config(dtype),
+        config=config,
     )
     value = float(_buffer.to_numpy(s._buf, 1, dtype)[0])
-    _launch.launch(k, lane_view(v._buf, n, lanes), value, y, groups)
+    _launch.launch(k, lane_view(v._buf, n, lanes), value, lane_view(out._buf, n, lanes), groups)
     return True
 
 
