@@ -9,6 +9,7 @@ from . import (
     _ops_index,
     _ops_join,
     _ops_linalg,
+    _ops_math,
     _ops_pad,
     _ops_rearrange,
     _ops_reduce,
@@ -31,6 +32,7 @@ from ._core import (
 )
 from ._creation import *  # noqa: F401,F403
 from ._dtypes import bool_, dtype, float32, float64, int32, int64, result_type
+from ._jit import jit, make_graph
 from ._ops_conv import *  # noqa: F401,F403
 from ._ops_elementwise import *  # noqa: F401,F403
 from ._ops_gather import *  # noqa: F401,F403
@@ -43,6 +45,14 @@ from ._ops_pad import *  # noqa: F401,F403
 from ._ops_rearrange import *  # noqa: F401,F403
 from ._ops_reduce import *  # noqa: F401,F403
 from ._ops_shape import *  # noqa: F401,F403
+from ._pytree import (
+    register_pytree_node,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 from ._runtime import device_info, init, is_initialized
 from ._tensor import Tensor, asarray, is_tensor, tensor
 
@@ -66,6 +76,14 @@ __all__ = [
     "int32",
     "int64",
     "result_type",
+    "jit",
+    "make_graph",
+    "register_pytree_node",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_structure",
+    "tree_unflatten",
     "device_info",
     "init",
     "is_initialized",

@@ -1,0 +1,173 @@
+"""Graph simplification passes: constant folding, algebraic simplification, common-subexpression
+elimination and dead-code elimination. Each pass returns a new :class:`Graph`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._graph import Eqn, Graph, Var
+
+# Primitives never folded at compile time (they would bake large or random data into the graph).
+_NO_FOLD = {"random", "random_permutation"}
+_FOLD_MAX_SIZE = 1 << 16
+
+
+def _subst(graph: Graph, mapping: dict, eqns: list, const_vars=None, consts=None) -> Graph:
+    def m(v):
+        while v.id in mapping:
+            v = mapping[v.id]
+        return v
+
+    new_eqns = [Eqn(e.prim, [m(v) for v in e.ins], e.params, e.outs) for e in eqns]
+    return Graph(
+        graph.in_vars,
+        graph.const_vars if const_vars is None else const_vars,
+        graph.consts if consts is None else consts,
+        new_eqns,
+        [m(v) for v in graph.out_vars],
+    )
+
+
+def dce(graph: Graph) -> Graph:
+    """Drop equations whose outputs are never used, and unused constants."""
+    live = {v.id for v in graph.out_vars}
+    kept = []
+    for e in reversed(graph.eqns):
+        if any(o.id in live for o in e.outs):
+            kept.append(e)
+            live.update(v.id for v in e.ins)
+    kept.reverse()
+    cv, cs = [], []
+    for v, c in zip(graph.const_vars, graph.consts):
+        if v.id in live:
+            cv.append(v)
+            cs.append(c)
+    return Graph(graph.in_vars, cv, cs, kept, graph.out_vars)
+
+
+def _param_key(params: dict):
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def cse(graph: Graph) -> Graph:
+    """Merge equations that apply the same primitive with the same params to the same inputs,
+    and constants that are the same tensor object."""
+    seen: dict = {}
+    mapping: dict[int, Var] = {}
+    kept = []
+
+    def m(v):
+        while v.id in mapping:
+            v = mapping[v.id]
+        return v
+
+    for e in graph.eqns:
+        ins = [m(v) for v in e.ins]
+        pk = _param_key(e.params)
+        key = (
+            None
+            if pk is None or e.prim.name in _NO_FOLD
+            else (e.prim, tuple(v.id for v in ins), pk)
+        )
+        if key is not None and key in seen:
+            for old, new in zip(e.outs, seen[key]):
+                mapping[old.id] = new
+            continue
+        if key is not None:
+            seen[key] = e.outs
+        kept.append(Eqn(e.prim, ins, e.params, e.outs))
+    return _subst(graph, mapping, kept)
+
+
+def fold_constants(graph: Graph) -> Graph:
+    """Evaluate at compile time every small equation whose inputs are all constants."""
+    const_val = {v.id: c for v, c in zip(graph.const_vars, graph.consts)}
+    cv, cs = list(graph.const_vars), list(graph.consts)
+    kept = []
+    for e in graph.eqns:
+        foldable = (
+            e.prim.name not in _NO_FOLD
+            and all(v.id in const_val for v in e.ins)
+            and all(o.aval.size <= _FOLD_MAX_SIZE for o in e.outs)
+        )
+        if not foldable:
+            kept.append(e)
+            continue
+        out = e.prim.impl(*[const_val[v.id] for v in e.ins], **e.params)
+        outs = out if e.prim.multiple_results else [out]
+        for var, val in zip(e.outs, outs):
+            const_val[var.id] = val
+            cv.append(var)
+            cs.append(val)
+    return dce(Graph(graph.in_vars, cv, cs, kept, graph.out_vars))
+
+
+def _const_scalar(graph_consts: dict, v):
+    c = graph_consts.get(v.id)
+    if c is None or c.size != 1:
+        return None
+    return float(np.asarray(c.numpy()).reshape(()))
+
+
+def simplify(graph: Graph) -> Graph:
+    """Algebraic identities on exact values: x*1, 1*x, x+0, 0+x, x-0, x/1, neg(neg(x)),
+    reshape/transpose that change nothing. Only where the result keeps x's shape and dtype."""
+    consts = {v.id: c for v, c in zip(graph.const_vars, graph.consts)}
+    producer: dict[int, Eqn] = {}
+    mapping: dict[int, Var] = {}
+    kept = []
+
+    def m(v):
+        while v.id in mapping:
+            v = mapping[v.id]
+        return v
+
+    for e in graph.eqns:
+        ins = [m(v) for v in e.ins]
+        out = e.outs[0] if len(e.outs) == 1 else None
+        repl = None
+        name = e.prim.name
+        if out is not None and len(ins) == 2 and name in ("mul", "add", "sub", "div"):
+            a, b = ins
+            ca, cb = _const_scalar(consts, a), _const_scalar(consts, b)
+            if name == "mul" and cb == 1.0:
+                repl = a
+            elif name == "mul" and ca == 1.0:
+                repl = b
+            elif name == "add" and cb == 0.0:
+                repl = a
+            elif name == "add" and ca == 0.0:
+                repl = b
+            elif name in ("sub", "div") and cb == (0.0 if name == "sub" else 1.0):
+                repl = a
+        elif out is not None and name == "integer_pow" and e.params.get("y") == 1:
+            repl = ins[0]
+        elif out is not None and name == "neg":
+            p = producer.get(ins[0].id)
+            if p is not None and p.prim.name == "neg":
+                repl = p.ins[0]
+        elif out is not None and name in ("reshape", "broadcast_to") and len(ins) == 1:
+            if tuple(ins[0].aval.shape) == tuple(out.aval.shape):
+                repl = ins[0]
+        if (
+            repl is not None
+            and repl.aval.shape == out.aval.shape
+            and repl.aval.dtype == out.aval.dtype
+        ):
+            mapping[out.id] = repl
+            continue
+        ne = Eqn(e.prim, ins, e.params, e.outs)
+        for o in e.outs:
+            producer[o.id] = ne
+        kept.append(ne)
+    return dce(_subst(graph, mapping, kept))
+
+
+def optimize(graph: Graph) -> Graph:
+    """The default pipeline: fold, simplify, CSE, DCE."""
+    return dce(cse(simplify(fold_constants(graph))))

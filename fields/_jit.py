@@ -1,0 +1,229 @@
+"""``fg.jit``: trace once per input signature, simplify the graph, run it with little Python.
+
+A jitted function flattens its arguments (pytrees: tensors, modules, optimiser states), keys
+a cache on the signature (tree structure, shapes, dtypes, static arguments), stages the
+function into a graph on the first call with that signature, optimises the graph
+(:mod:`fieldgrad.fields._graph_passes`) and compiles it to an execution plan: a flat list of
+primitive implementations with preassigned value slots, released after their last use.
+
+Calling a jitted function on tracers (inside ``grad``, ``jvp``, ``vmap`` or another ``jit``)
+inlines it: the transformation sees the function's primitives directly, so every composition
+works (``grad(jit(f))``, ``jit(grad(f))``, ``vmap(jit(f))``, ...).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Any, Callable
+
+from . import _runtime
+from ._core import Tracer
+from ._graph import Graph
+from ._graph_passes import optimize
+from ._pytree import tree_flatten, tree_unflatten
+from ._staging import stage
+from ._tensor import asarray
+
+__all__ = ["jit", "make_graph"]
+
+
+class _Plan:
+    """An executable form of a graph: slots instead of variables."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        slot: dict[int, int] = {}
+
+        def s(v):
+            if v.id not in slot:
+                slot[v.id] = len(slot)
+            return slot[v.id]
+
+        self.in_slots = [s(v) for v in graph.in_vars]
+        self.const_slots = [s(v) for v in graph.const_vars]
+        steps = []
+        for e in graph.eqns:
+            steps.append(
+                (
+                    e.prim.impl,
+                    [s(v) for v in e.ins],
+                    e.params,
+                    [s(v) for v in e.outs],
+                    e.prim.multiple_results,
+                )
+            )
+        self.out_slots = [s(v) for v in graph.out_vars]
+        self.nslots = len(slot)
+        # Release each slot after its last use (outputs and constants are kept).
+        keep = set(self.out_slots) | set(self.const_slots)
+        last: dict[int, int] = {}
+        for k, (_, ins, _, _, _) in enumerate(steps):
+            for i in ins:
+                last[i] = k
+        self.steps = []
+        for k, (impl, ins, params, outs, multi) in enumerate(steps):
+            free = [i for i in set(ins) if last.get(i) == k and i not in keep]
+            self.steps.append((impl, ins, params, outs, multi, free))
+
+    def run(self, args: list) -> list:
+        env: list[Any] = [None] * self.nslots
+        for i, a in zip(self.in_slots, args):
+            env[i] = a
+        for i, c in zip(self.const_slots, self.graph.consts):
+            env[i] = c
+        for impl, ins, params, outs, multi, free in self.steps:
+            res = impl(*[env[i] for i in ins], **params)
+            if multi:
+                for o, r in zip(outs, res):
+                    env[o] = r
+            else:
+                env[outs[0]] = res
+            for i in free:
+                env[i] = None
+        return [env[i] for i in self.out_slots]
+
+
+class Jitted:
+    """A jit-compiled function. Call it like the original; inspect ``cache_info()``."""
+
+    def __init__(self, f: Callable, static_argnums: tuple, optimize_graph: bool):
+        self.f = f
+        self.static_argnums = static_argnums
+        self.optimize_graph = optimize_graph
+        self._cache: dict = {}
+        self.hits = 0
+        self.misses = 0
+        functools.update_wrapper(self, f)
+
+    def _split(self, args):
+        nargs = len(args)
+        static = set()
+        for a in self.static_argnums:
+            if not -nargs <= a < nargs:
+                raise ValueError(
+                    f"jit: static_argnums {self.static_argnums} out of range for {nargs} arguments"
+                )
+            static.add(a % nargs)
+        dyn = tuple(a for k, a in enumerate(args) if k not in static)
+        st = tuple((k, args[k]) for k in sorted(static))
+        try:
+            hash(st)
+        except TypeError:
+            raise TypeError(
+                "jit: static arguments must be hashable (they key the compilation cache); got "
+                + ", ".join(type(v).__name__ for _, v in st)
+            ) from None
+        return dyn, st
+
+    def _call_f(self, dyn_args, static, kwargs):
+        full = list(dyn_args)
+        for k, v in static:
+            full.insert(k, v)
+        return self.f(*full, **kwargs)
+
+    def lower(self, *args, **kwargs):
+        """Stage and optimise for these arguments; returns (plan, out_tree) (cached)."""
+        _runtime.ensure_init()
+        dyn, static = self._split(args)
+        leaves, in_tree = tree_flatten(dyn)
+        leaves = [asarray(x) if not isinstance(x, Tracer) else x for x in leaves]
+        avals = tuple(x.aval for x in leaves)
+        key = (
+            in_tree,
+            avals,
+            static,
+            tuple(sorted(kwargs.items())) if kwargs else (),
+            _runtime._state["generation"],
+        )
+        entry = self._cache.get(key)
+        if entry is not None:
+            self.hits += 1
+            return entry, leaves
+        self.misses += 1
+
+        def f_flat(*xs):
+            return self._call_f(tree_unflatten(in_tree, list(xs)), static, kwargs)
+
+        graph, out_tree = stage(f_flat, list(avals))
+        if self.optimize_graph:
+            graph = optimize(graph)
+        entry = (_Plan(graph), out_tree)
+        self._cache[key] = entry
+        return entry, leaves
+
+    def __call__(self, *args, **kwargs):
+        dyn_leaves = tree_flatten(tuple(args))[0]
+        if any(isinstance(x, Tracer) for x in dyn_leaves):
+            return self.f(*args, **kwargs)  # inline under an enclosing transformation
+        (plan, out_tree), leaves = self.lower(*args, **kwargs)
+        return tree_unflatten(out_tree, plan.run(leaves))
+
+    def graph(self, *args, **kwargs) -> Graph:
+        """The optimised graph for these arguments."""
+        (plan, _), _ = self.lower(*args, **kwargs)
+        return plan.graph
+
+    def cache_info(self) -> dict:
+        """Compilation cache statistics: hits, misses (traces) and entries."""
+        return {"hits": self.hits, "misses": self.misses, "entries": len(self._cache)}
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+
+def jit(f: Callable = None, *, static_argnums=(), optimize: bool = True):
+    """Compile ``f``: trace once per input signature into a graph of primitives, simplify it
+    (constant folding, algebraic identities, common subexpressions, dead code) and replay it.
+
+    Args:
+        f: a function of pytrees of tensors (and static arguments).
+        static_argnums: positions of arguments that are Python values baked into the trace
+            (hashable; each distinct value compiles anew).
+        optimize: run the graph passes (default True).
+
+    Returns:
+        A :class:`Jitted` callable. A new input signature (tree structure, shapes, dtypes,
+        static values) traces again; ``cache_info()`` counts hits and misses.
+
+    Raises:
+        TypeError: the function uses a traced value in Python control flow (use ``fg.where``),
+            or a static argument is unhashable.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> f = fg.jit(lambda x: fg.sum(fg.sin(x) ** 2))
+        >>> round(float(f(fg.tensor([0.5, 1.0]))), 5)
+        0.93794
+        >>> f.cache_info()["misses"]
+        1
+    """
+    if f is None:
+        return lambda g: jit(g, static_argnums=static_argnums, optimize=optimize)
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    static_argnums = tuple(operator.index(a) for a in static_argnums)
+    return Jitted(f, static_argnums, optimize)
+
+
+def make_graph(f: Callable, *, static_argnums=(), optimize: bool = False):
+    """A function returning the graph ``f`` stages to for given arguments (printable).
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> print(fg.make_graph(lambda x: fg.exp(x) * 2.0)(fg.ones(3)))  # doctest: +ELLIPSIS
+        { lambda a:f32[] ; b:f32[3] .
+            c:f32[3] = exp b
+            d:f32[3] = mul c a
+          in (d) }
+    """
+    j = jit(f, static_argnums=static_argnums, optimize=optimize)
+
+    def graph_of(*args, **kwargs) -> Graph:
+        return j.graph(*args, **kwargs)
+
+    return graph_of
+
+
+def is_jitted(f) -> bool:
+    return isinstance(f, Jitted)
