@@ -12,11 +12,16 @@ _NO_FOLD = {"random", "random_permutation"}
 _FOLD_MAX_SIZE = 1 << 16
 
 
+def _resolve(mapping: dict, v: Var) -> Var:
+    """Follow replacements of ``v`` to the variable that finally stands for it."""
+    while v.id in mapping:
+        v = mapping[v.id]
+    return v
+
+
 def _subst(graph: Graph, mapping: dict, eqns: list, const_vars=None, consts=None) -> Graph:
     def m(v):
-        while v.id in mapping:
-            v = mapping[v.id]
-        return v
+        return _resolve(mapping, v)
 
     new_eqns = [Eqn(e.prim, [m(v) for v in e.ins], e.params, e.outs) for e in eqns]
     return Graph(
@@ -60,14 +65,8 @@ def cse(graph: Graph) -> Graph:
     seen: dict = {}
     mapping: dict[int, Var] = {}
     kept = []
-
-    def m(v):
-        while v.id in mapping:
-            v = mapping[v.id]
-        return v
-
     for e in graph.eqns:
-        ins = [m(v) for v in e.ins]
+        ins = [_resolve(mapping, v) for v in e.ins]
         pk = _param_key(e.params)
         key = (
             None
@@ -121,14 +120,8 @@ def simplify(graph: Graph) -> Graph:
     producer: dict[int, Eqn] = {}
     mapping: dict[int, Var] = {}
     kept = []
-
-    def m(v):
-        while v.id in mapping:
-            v = mapping[v.id]
-        return v
-
     for e in graph.eqns:
-        ins = [m(v) for v in e.ins]
+        ins = [_resolve(mapping, v) for v in e.ins]
         out = e.outs[0] if len(e.outs) == 1 else None
         repl = None
         name = e.prim.name
