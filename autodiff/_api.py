@@ -13,7 +13,8 @@ from fieldgrad.fields._pytree import tree_flatten, tree_map, tree_unflatten
 from . import _rules
 from ._jvp import jvp, jvp_flat
 from ._reverse import vjp_flat
-from ._util import check_float_input, check_tangent
+from ._util import check_float_input, check_tangent, is_float
+from ._vmap import vmap
 
 __all__ = [
     "vjp",
@@ -185,14 +186,89 @@ def grad(f, argnums=0, has_aux: bool = False):
 # --- Jacobians ----------------------------------------------------------------------------------
 
 
-def _basis(x):
-    n = x.size
-    eye = F.eye(n, dtype=x.dtype)
-    return [F.reshape(eye[k], x.shape) for k in range(n)]
+def _basis(leaves: list) -> list:
+    """The standard basis of the concatenated leaves, split per leaf: with ``N`` elements in
+    all, leaf ``j`` gets a tensor of shape ``(N,) + leaves[j].shape`` (one ``eye`` each)."""
+    n_all = sum(x.size for x in leaves)
+    out, off = [], 0
+    for x in leaves:
+        e = F.eye(n_all, x.size, k=-off, dtype=x.dtype)
+        out.append(F.reshape(e, (n_all,) + tuple(x.shape)))
+        off += x.size
+    return out
+
+
+def _blocks(stacked, n_leaves: list, shapes_before: list, shapes_after: list, forward: bool):
+    """Split the result of a batched Jacobian pass into blocks.
+
+    ``stacked[i]`` has shape ``(N,) + shapes_before[i]``, where the basis axis ``N =
+    sum(n_leaves)`` runs over the leaves of the other side, of shapes ``shapes_after``. Returns
+    ``blocks[i][j]`` of shape ``shapes_before[i] + shapes_after[j]`` when ``forward`` (columns
+    of the Jacobian: the basis axis goes last), else ``shapes_after[j] + shapes_before[i]``
+    (reverse mode: rows, the basis axis stays first).
+    """
+    blocks = []
+    for s, before in zip(stacked, shapes_before):
+        row, off = [], 0
+        for n, after in zip(n_leaves, shapes_after):
+            b = s if len(n_leaves) == 1 else s[off : off + n]
+            off += n
+            if forward:
+                b = F.moveaxis(b, 0, -1) if b.ndim > 1 else b
+                row.append(F.reshape(b, tuple(before) + tuple(after)))
+            else:
+                row.append(F.reshape(b, tuple(after) + tuple(before)))
+        blocks.append(row)
+    return blocks
+
+
+def _jac_setup(f, args, argnums, where: str):
+    """The flattened differentiated leaves and ``f`` as a function of them."""
+    single, nums = _argnums_tuple(argnums, len(args), where)
+    leaves, in_tree = tree_flatten(tuple(args[a] for a in nums))
+    leaves = [F.asarray(x) for x in leaves]
+    for a in nums:
+        for x in tree_flatten(args[a])[0]:
+            check_float_input(F.asarray(x), where, a)
+    meta = {}
+
+    def f_flat(*xs):
+        full = list(args)
+        for a, v in zip(nums, tree_unflatten(in_tree, list(xs))):
+            full[a] = v
+        out_leaves, meta["out_tree"] = tree_flatten(f(*full))
+        return [F.asarray(o) for o in out_leaves]
+
+    return single, leaves, in_tree, f_flat, meta
+
+
+def _assemble(blocks, single: bool, in_tree, out_tree):
+    """Per output leaf, the Jacobian blocks in the structure of the differentiated arguments;
+    then the output's structure around them."""
+    per_out = []
+    for row in blocks:
+        per_arg = tree_unflatten(in_tree, row)
+        per_out.append(per_arg[0] if single else tuple(per_arg))
+    return tree_unflatten(out_tree, per_out)
 
 
 def jacfwd(f, argnums=0):
-    """The Jacobian by forward mode, one JVP per input element; shape ``out.shape + in.shape``.
+    """The Jacobian by forward mode: one batched JVP (vmap over the standard basis).
+
+    Args:
+        f: function of pytrees of tensors returning a tensor or a pytree of tensors.
+        argnums: the argument (int) or arguments (tuple) to differentiate; each may be a pytree
+            of float tensors.
+
+    Returns:
+        For a tensor output and an int ``argnums``, a tensor of shape ``out.shape + x.shape``.
+        In general the output's structure holding, for each output leaf, the structure of the
+        differentiated argument (a tuple of them for tuple ``argnums``) with one such block per
+        argument leaf.
+
+    Raises:
+        TypeError: a differentiated argument is not float.
+        ValueError: ``argnums`` out of range.
 
     Example:
         >>> import fieldgrad as fg
@@ -201,31 +277,29 @@ def jacfwd(f, argnums=0):
     """
 
     def wrapped(*args):
-        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        jacs = []
-        for a in nums:
-            x = F.asarray(args[a])
-            check_float_input(x, "jacfwd", a)
-
-            def fa(v, a=a):
-                full = list(args)
-                full[a] = v
-                return f(*full)
-
-            cols = [jvp_flat(lambda v: [F.asarray(fa(v))], [x], [e])[1][0] for e in _basis(x)]
-            out_shape = cols[0].shape if cols else F.asarray(fa(x)).shape
-            if not cols:
-                jacs.append(F.zeros(out_shape + x.shape, dtype=x.dtype))
-                continue
-            j = F.stack(cols, axis=-1)
-            jacs.append(F.reshape(j, tuple(out_shape) + tuple(x.shape)))
-        return jacs[0] if single else tuple(jacs)
+        single, leaves, in_tree, f_flat, meta = _jac_setup(f, args, argnums, "jacfwd")
+        sizes = [x.size for x in leaves]
+        if sum(sizes) == 0:
+            outs = f_flat(*leaves)
+            cols = [F.zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in outs]
+        else:
+            cols = vmap(lambda *ts: jvp_flat(f_flat, leaves, list(ts))[1])(*_basis(leaves))
+        blocks = _blocks(
+            cols, sizes, [c.shape[1:] for c in cols], [x.shape for x in leaves], forward=True
+        )
+        return _assemble(blocks, single, in_tree, meta["out_tree"])
 
     return wrapped
 
 
 def jacrev(f, argnums=0):
-    """The Jacobian by reverse mode, one VJP per output element; shape ``out.shape + in.shape``.
+    """The Jacobian by reverse mode: one batched VJP (vmap over the output's standard basis).
+
+    Args and Returns: as :func:`jacfwd` (the same shapes and structure).
+
+    Raises:
+        TypeError: a differentiated argument or an output is not float.
+        ValueError: ``argnums`` out of range.
 
     Example:
         >>> import fieldgrad as fg
@@ -234,25 +308,24 @@ def jacrev(f, argnums=0):
     """
 
     def wrapped(*args):
-        single, nums = _argnums_tuple(argnums, len(args), "jacrev")
-
-        def g(*dargs):
-            full = list(args)
-            for a, v in zip(nums, dargs):
-                full[a] = v
-            return F.asarray(f(*full))
-
-        out, pull = vjp(g, *[args[a] for a in nums])
-        rows = [pull(e) for e in _basis(out)]
-        jacs = []
-        for k, a in enumerate(nums):
-            x = F.asarray(args[a])
-            if rows:
-                j = F.stack([r[k] for r in rows], axis=0)
-            else:
-                j = F.zeros((0,) + tuple(x.shape), dtype=x.dtype)
-            jacs.append(F.reshape(j, tuple(out.shape) + tuple(x.shape)))
-        return jacs[0] if single else tuple(jacs)
+        single, leaves, in_tree, f_flat, meta = _jac_setup(f, args, argnums, "jacrev")
+        outs, backward = vjp_flat(f_flat, leaves)
+        for k, o in enumerate(outs):
+            if not is_float(o):
+                raise TypeError(
+                    f"jacrev: output leaf {k} has dtype {o.dtype.name}; reverse mode needs float "
+                    "outputs"
+                )
+        sizes = [o.size for o in outs]
+        if sum(sizes) == 0:
+            rows = [F.zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in leaves]
+        else:
+            rows = vmap(lambda *cts: backward(list(cts)))(*_basis(outs))
+        in_shapes, out_shapes = [x.shape for x in leaves], [o.shape for o in outs]
+        blocks = _blocks(rows, sizes, in_shapes, out_shapes, forward=False)
+        # blocks[j][i]: input leaf j, output leaf i; transpose to output-major.
+        blocks = [[blocks[j][i] for j in range(len(leaves))] for i in range(len(outs))]
+        return _assemble(blocks, single, in_tree, meta["out_tree"])
 
     return wrapped
 
