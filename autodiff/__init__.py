@@ -4,7 +4,7 @@ Forward mode (``jvp``), reverse mode (``vjp``, ``grad``), Jacobians and Hessians
 to any order; the rule tables live in ``rules/``.
 """
 
-from . import rules  # noqa: F401  (registers every rule)
+from . import extend, rules  # noqa: F401  (the extension API; registers every rule)
 from ._api import (
     grad,
     hessian,
@@ -18,6 +18,9 @@ from ._api import (
     vjp,
 )
 from ._check import check_grads
+from ._checkpoint import checkpoint, remat
+from ._control import fori_loop, scan
+from ._custom import custom_jvp, custom_vjp
 from ._jet import jet
 from ._jvp import jvp
 from ._pde import (
@@ -53,4 +56,10 @@ __all__ = [
     "laplacian",
     "biharmonic",
     "laplacian_hutchinson",
+    "custom_jvp",
+    "custom_vjp",
+    "fori_loop",
+    "scan",
+    "checkpoint",
+    "remat",
 ]

@@ -11,6 +11,8 @@ around them (an outer grad, jvp, vmap or jit) traces the backward pass too: that
 
 from __future__ import annotations
 
+import itertools
+
 from fieldgrad import fields as F
 from fieldgrad.fields import Trace, Tracer, full_raise, new_main
 from fieldgrad.fields._core import get_aval
@@ -20,10 +22,14 @@ from . import _rules
 from ._util import zeros_like_aval
 
 
+# Creation order of nodes: checkpoint tells the nodes a function recorded from older ones.
+node_counter = itertools.count()
+
+
 class Node:
     """One recorded primitive application (or an input leaf when ``prim`` is None)."""
 
-    __slots__ = ("prim", "params", "parents", "primals", "ans", "avals")
+    __slots__ = ("prim", "params", "parents", "primals", "ans", "avals", "seq")
 
     def __init__(self, prim, params, parents, primals, ans, avals):
         self.prim = prim
@@ -32,6 +38,7 @@ class Node:
         self.primals = primals
         self.ans = ans
         self.avals = avals  # output avals
+        self.seq = next(node_counter)
 
 
 class VJPTracer(Tracer):
