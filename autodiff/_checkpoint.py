@@ -25,6 +25,7 @@ from . import _rules
 from ._custom import custom_vjp_call_p
 from ._jvp import jvp_flat
 from ._reverse import Node, VJPTrace, VJPTracer, node_counter, vjp_flat
+from ._vmap import vmap
 
 __all__ = ["checkpoint", "remat"]
 
@@ -91,10 +92,15 @@ def _vjp(g, ans, *ext, program):
     return tuple(out)
 
 
+def _batch(vals, dims, *, program):
+    outs = vmap(lambda *xs: program.run(xs), in_axes=tuple(dims))(*vals)
+    return outs, [0] * len(outs)
+
+
 # checkpoint: the replay of a recorded program (see above); its JVP and VJP differentiate the
-# replay, so it is differentiable to every order.
+# replay, so it is differentiable to every order; under vmap the replay is batched.
 checkpoint_p = Primitive("checkpoint", _impl, _abstract, multiple_results=True)
-_rules.register(checkpoint_p, jvp=_jvp, vjp=_vjp)
+_rules.register(checkpoint_p, jvp=_jvp, vjp=_vjp, batch=_batch)
 
 
 def _recorded(roots: list, start: int) -> list:

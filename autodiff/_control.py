@@ -37,9 +37,12 @@ def _concrete_int(v, what: str) -> int:
         raise TypeError(f"fori_loop: {what} must be an integer, got {type(v).__name__}") from None
 
 
+_HINT = "loop carries, scanned inputs and outputs hold tensors only (close over other values)"
+
+
 def _leaves(tree, where: str):
     leaves, td = tree_flatten(tree)
-    return [as_leaf(x, where) for x in leaves], td
+    return [as_leaf(x, where, _HINT) for x in leaves], td
 
 
 class _Carry:
@@ -52,7 +55,7 @@ class _Carry:
     def __init__(self, tree, where: str):
         self.where = where
         raw, self.tree = tree_flatten(tree)
-        leaves = [as_leaf(x, where) for x in raw]
+        leaves = [as_leaf(x, where, _HINT) for x in raw]
         self.avals = [get_aval(x) for x in leaves]
         self.weak = [isinstance(x, numbers.Number) or a.weak_type for x, a in zip(raw, self.avals)]
         self.value = tree_unflatten(self.tree, leaves)
@@ -64,7 +67,7 @@ class _Carry:
                 f"{self.where}: {fn} must return a carry of the structure of the initial "
                 f"value; at step {step} it returned {tree}, expected {self.tree}"
             )
-        leaves = [as_leaf(x, self.where) for x in leaves]
+        leaves = [as_leaf(x, self.where, _HINT) for x in leaves]
         for k, (x, a) in enumerate(zip(leaves, self.avals)):
             b = get_aval(x)
             if tuple(b.shape) != tuple(a.shape):

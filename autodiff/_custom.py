@@ -14,9 +14,10 @@ like any other primitive:
   ``custom_jvp`` the node pulls cotangents back through the transpose of the user's JVP
   (reverse mode over the JVP, which is linear in the tangents), so a JVP rule written in
   fieldgrad ops is differentiable to every order in every mode;
-* other traces (vmap, jet) use their generic fallbacks (a loop over the batch, nested forward
-  mode), which re-bind the primitive, so the custom rules still apply to the transforms around
-  them.
+* under ``vmap`` the batching rules (``rules/batching.py``) make the call one call of a new
+  custom function whose function and rules are the vmapped ones; under ``jet`` the fallback
+  of nested forward mode re-binds the primitive. Either way the custom rules still apply to
+  the transforms around them.
 
 Rules written with fieldgrad ops are traced by any transform active around the call, so
 ``bwd`` and the JVP rule are differentiable again.
@@ -78,7 +79,7 @@ def _resolve_args(fun, args: tuple, kwargs: dict, where: str) -> tuple:
     return tuple(bound.args)
 
 
-def as_leaf(x, where: str):
+def as_leaf(x, where: str, hint: str = "pass other arguments through nondiff_argnums"):
     """A pytree leaf as a tensor (numbers and numpy arrays are converted)."""
     if isinstance(x, (Tensor, Tracer)):
         return x
@@ -86,8 +87,7 @@ def as_leaf(x, where: str):
         return F.asarray(x)
     raise TypeError(
         f"{where}: got a leaf of type {type(x).__name__}, expected a tensor, a number or a "
-        "numpy array; pass other arguments through nondiff_argnums (static_argnums for "
-        "checkpoint)"
+        f"numpy array; {hint}"
     )
 
 
@@ -307,7 +307,9 @@ class custom_jvp:
 
     Reverse mode (``grad``, ``vjp``) transposes the rule, so a rule written with fieldgrad ops
     gives derivatives of every order in every mode; the backward pass evaluates the rule once
-    more at the saved primals.
+    more at the saved primals. Under ``vmap`` and ``jet`` the rule applies too. The rule covers the
+    explicit arguments only: a function that closes over a value traced by the same
+    transformation raises TypeError (pass the value as an argument).
 
     Args:
         fun: the function: pytrees of tensors in, a pytree of tensors out.
@@ -488,9 +490,12 @@ class custom_vjp:
 
     Under ``grad``/``vjp`` the function costs one call of ``fwd`` in the forward pass and one of
     ``bwd`` in the backward pass, and takes one tape node. ``bwd`` written with fieldgrad ops is
-    traced by the transforms around it, so ``grad(grad(f))`` and ``jvp(grad(f))`` work; forward
-    mode applied directly to the function raises (as in JAX) unless ``forward_mode`` is
-    ``"differentiate_fun"``.
+    traced by the transforms around it, so ``grad(grad(f))`` and ``jvp(grad(f))`` work (for the
+    latter, compute ``fwd``'s output with fieldgrad ops rather than by calling the custom
+    function itself); forward mode applied directly to the function raises (as in JAX) unless
+    ``forward_mode`` is ``"differentiate_fun"``. The rules cover the explicit arguments only: a
+    function that closes over a value traced by the same transformation raises TypeError (pass
+    the value as an argument).
 
     Args:
         fun: the function: pytrees of tensors in, a pytree of tensors out.

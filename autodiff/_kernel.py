@@ -87,6 +87,7 @@ class KernelFunction:
                 raise TypeError(f"kernel_primitive: jvp must be a function, got {type(jvp)}")
             statics = tuple(k for k, p in enumerate(self.params) if p.kind == "scalar")
             self._custom = custom_jvp(self._call_primitive, nondiff_argnums=statics)
+            self._custom.__name__ = self.name
             self._custom.defjvp(jvp)
         self.__name__ = self.name
         self.__doc__ = getattr(kernel, "__doc__", None)
@@ -274,7 +275,8 @@ def kernel_primitive(kernel, out_shapes, out_dtypes=None, *, jvp=None, name=None
             output's ndarray annotation, else the first float input's dtype, else the default
             float dtype.
         jvp: optional ``jvp(*scalar_args, primals, tangents) -> (out, tangent_out)`` in
-            fieldgrad ops; ``primals`` holds the array arguments.
+            fieldgrad ops; ``primals`` holds the array arguments. Compute ``out`` by calling
+            the returned function itself (so the rule applies again at higher orders).
         name: a name for error messages and the primitives (default: the kernel's name).
 
     Returns:

@@ -21,7 +21,6 @@ from fieldgrad.fields._dtypes import FLOATS
 from . import _rules
 from ._util import zeros_like_aval
 
-
 # Creation order of nodes: checkpoint tells the nodes a function recorded from older ones.
 node_counter = itertools.count()
 

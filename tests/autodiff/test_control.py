@@ -244,3 +244,16 @@ def test_checkpoint_and_scan_compose_with_vmap_and_jet():
     finals = fg.vmap(lambda col: fg.scan(step, f64(0.0), col)[0])(xs.T)
     for k in range(2):
         assert np.isclose(float(finals[k]), float(fg.scan(step, f64(0.0), xs[:, k])[0]))
+
+
+def test_nested_checkpoint_replayed_under_vmap():
+    inner = fg.checkpoint(lambda h: fg.tanh(h) * 0.9)
+    outer = fg.checkpoint(lambda h: inner(h) * h)
+    plain = lambda h: fg.tanh(h) * 0.9 * h  # noqa: E731
+    xs = f64(np.linspace(-1, 1, 6).reshape(3, 2))
+    a = fg.vmap(fg.grad(lambda x: fg.sum(outer(x))))(xs)
+    b = fg.vmap(fg.grad(lambda x: fg.sum(plain(x))))(xs)
+    assert np.allclose(a.numpy(), b.numpy())
+    a = fg.vmap(fg.grad(fg.grad(lambda x: fg.sum(outer(x)))))(xs[:, 0])
+    b = fg.vmap(fg.grad(fg.grad(lambda x: fg.sum(plain(x)))))(xs[:, 0])
+    assert np.allclose(a.numpy(), b.numpy())
