@@ -9,7 +9,8 @@ Covered: every elementwise primitive, matmul, the reductions and arg-reductions,
 transpose, broadcast_to, slice, slice_update, gather, scatter, scatter_add, concatenate,
 diagonal, stop_gradient, the convolutions when one of their two operands is batched (the
 batch is folded into the image or channel axis), and custom_jvp/custom_vjp calls (one call of
-the vmapped function with vmapped rules, so checkpointed steps vectorise too).
+the vmapped function with vmapped rules). Checkpointed functions register their own batch
+rule in autodiff/_checkpoint.py.
 
 The grid stencils (fd_grad, fd_div, fd_laplacian) treat every axis of their operand as a grid
 axis and cannot take a batch axis, and a convolution with both operands batched has no
