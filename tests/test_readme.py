@@ -25,3 +25,11 @@ def test_main_command_names_an_existing_example():
     main = _commands()[0]
     script = re.search(r"(examples/\S+\.py)", main).group(1)
     assert (ROOT / script).is_file()
+
+
+def test_readme_example_runs(capsys):
+    text = (ROOT / "README.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(code.strip().splitlines()) <= 12
+    exec(compile(code, "README.md", "exec"), {})
+    assert "(64, 64)" in capsys.readouterr().out
