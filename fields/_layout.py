@@ -56,6 +56,51 @@ def _build_gather(serial: bool):
     return gather_k
 
 
+def _build_gather_rows(nd: int, serial: bool):
+    """Gather by rows: ``nd`` outer axes (index arithmetic once per row), then a strided inner
+    loop with one multiply-add per element."""
+    ti = _runtime.taichi()
+    V = ti.types.vector(MAXDIM, ti.i32)
+
+    @ti.kernel
+    def gather_rows_k(
+        src: ti.types.ndarray(ndim=1),
+        dst: ti.types.ndarray(ndim=1),
+        nrows: ti.i32,
+        inner: ti.i32,
+        shape: V,
+        strides: V,
+        inner_stride: ti.i32,
+        offset: ti.i32,
+    ):
+        ti.loop_config(serialize=serial)
+        for row in range(nrows):
+            r = row
+            o = offset
+            for k in ti.static(range(nd)):
+                d = MAXDIM - 1 - k  # the nd real axes are the last ones of the padded vectors
+                o += (r % shape[d]) * strides[d]
+                r = r // shape[d]
+            base = row * inner
+            for j in range(inner):
+                dst[base + j] = src[o + j * inner_stride]
+
+    return gather_rows_k
+
+
+def collapse(shape: tuple, strides: tuple) -> tuple:
+    """Drop unit axes and merge adjacent axes that are contiguous in the source view."""
+    dims = [(s, st) for s, st in zip(shape, strides) if s != 1]
+    merged: list = []
+    for s, st in dims:
+        if merged and merged[-1][1] == st * s:
+            ps, _ = merged[-1]
+            merged[-1] = (ps * s, st)
+        else:
+            merged.append((s, st))
+    return tuple(m[0] for m in merged), tuple(m[1] for m in merged)
+
+
 def _build_scatter(serial: bool):
     ti = _runtime.taichi()
     V = ti.types.vector(MAXDIM, ti.i32)
@@ -109,14 +154,21 @@ def gather(x: Tensor, shape: tuple, strides: tuple, offset: int = 0) -> Tensor:
     if n == 0:
         return out
     ser = _launch.serial(n)
-    k = _launch.kernel(("gather", ser), lambda: _build_gather(ser))
+    cshape, cstrides = collapse(tuple(shape), tuple(strides))
+    if not cshape:
+        cshape, cstrides = (1,), (0,)
+    inner, inner_stride = cshape[-1], cstrides[-1]
+    nd = len(cshape) - 1
+    k = _launch.kernel(("gather_rows", nd, ser), lambda: _build_gather_rows(nd, ser))
     _launch.launch(
         k,
         _buffer.kernel_view(x._buf),
         _buffer.kernel_view(out._buf),
-        n,
-        _pad8(shape),
-        _pad8(strides),
+        n // inner,
+        inner,
+        _pad8(cshape[:-1]) if nd else (1,) * MAXDIM,
+        _pad8(cstrides[:-1]) if nd else (0,) * MAXDIM,
+        inner_stride,
         int(offset),
     )
     return out
