@@ -61,9 +61,17 @@ def _param_key(params: dict):
 
 def cse(graph: Graph) -> Graph:
     """Merge equations that apply the same primitive with the same params to the same inputs,
-    and constants that are the same tensor object."""
+    and scalar constants of equal value and dtype."""
     seen: dict = {}
     mapping: dict[int, Var] = {}
+    scalars: dict = {}
+    for v, c in zip(graph.const_vars, graph.consts):
+        if c.size == 1:
+            key = (c.dtype, tuple(c.shape), c.weak_type, np.asarray(c.numpy()).tobytes())
+            if key in scalars:
+                mapping[v.id] = scalars[key]
+            else:
+                scalars[key] = v
     kept = []
     for e in graph.eqns:
         ins = [_resolve(mapping, v) for v in e.ins]
@@ -161,6 +169,103 @@ def simplify(graph: Graph) -> Graph:
     return dce(_subst(graph, mapping, kept))
 
 
+def _is_last_two_swap(perm: tuple) -> bool:
+    n = len(perm)
+    return n >= 2 and tuple(perm) == tuple(range(n - 2)) + (n - 1, n - 2)
+
+
+def fold_transposes_into_matmul(graph: Graph) -> Graph:
+    """``matmul(transpose(a), b)`` -> ``matmul_t(a, b, transpose_a=True)`` (likewise for b),
+    when the transpose swaps the last two axes. BLAS then reads the transposed operand in place.
+    """
+    from ._ops_matmul_t import matmul_t_p
+
+    producer = {o.id: e for e in graph.eqns for o in e.outs}
+    kept = []
+    for e in graph.eqns:
+        if e.prim.name == "matmul" and all(v.aval.ndim >= 2 for v in e.ins):
+            flags, ins = [], []
+            for v in e.ins:
+                p = producer.get(v.id)
+                if (
+                    p is not None
+                    and p.prim.name == "transpose"
+                    and _is_last_two_swap(p.params["perm"])
+                ):
+                    flags.append(True)
+                    ins.append(p.ins[0])
+                else:
+                    flags.append(False)
+                    ins.append(v)
+            if any(flags):
+                e = Eqn(matmul_t_p, ins, {"transpose_a": flags[0], "transpose_b": flags[1]}, e.outs)
+        kept.append(e)
+    return dce(Graph(graph.in_vars, graph.const_vars, graph.consts, kept, graph.out_vars))
+
+
+# Primitives that map an all-zero input to an all-zero output, whatever their other inputs
+# (assuming finite values, as symbolic zeros do in other autodiff systems).
+_ZERO_ANY = {"mul", "matmul", "matmul_t", "conv2d", "conv2d_input", "conv2d_weight"}
+_ZERO_LINEAR = {
+    "neg",
+    "reshape",
+    "transpose",
+    "broadcast_to",
+    "reduce_sum",
+    "slice",
+    "gather",
+    "convert_element_type",
+    "fd_grad",
+    "fd_div",
+    "fd_laplacian",
+    "diagonal",
+}
+
+
+def propagate_zeros(graph: Graph) -> Graph:
+    """Replace values known to be all zero (zero constants times anything, linear maps of
+    zeros) by zero constants, and drop additions of them. The zero tangents of parameters that
+    forward mode creates inside a gradient disappear this way."""
+    from ._creation import zeros
+
+    zero_ids = set()
+    for v, c in zip(graph.const_vars, graph.consts):
+        if c.size and c.dtype.kind == "f" and not np.any(np.asarray(c.numpy())):
+            zero_ids.add(v.id)
+    cv, cs = list(graph.const_vars), list(graph.consts)
+    mapping: dict[int, Var] = {}
+    kept = []
+    for e in graph.eqns:
+        ins = [_resolve(mapping, v) for v in e.ins]
+        name = e.prim.name
+        out = e.outs[0] if len(e.outs) == 1 else None
+        zin = [v.id in zero_ids for v in ins]
+        make_zero = (
+            out is not None
+            and out.aval.dtype.kind == "f"
+            and (
+                (name in _ZERO_ANY and any(zin))
+                or (name in _ZERO_LINEAR and zin and zin[0])
+                or (name in ("add", "sub") and all(zin))
+            )
+        )
+        if make_zero:
+            z = zeros(out.aval.shape, dtype=out.aval.dtype)
+            cv.append(out)
+            cs.append(z)
+            zero_ids.add(out.id)
+            continue
+        if out is not None and name in ("add", "sub") and any(zin):
+            other = ins[1] if zin[0] else ins[0]
+            if name == "add" or zin[1]:
+                if other.aval.shape == out.aval.shape and other.aval.dtype == out.aval.dtype:
+                    mapping[out.id] = other
+                    continue
+        kept.append(Eqn(e.prim, ins, e.params, e.outs))
+    return dce(_subst(graph, mapping, kept, cv, cs))
+
+
 def optimize(graph: Graph) -> Graph:
-    """The default pipeline: fold, simplify, CSE, DCE."""
-    return dce(cse(simplify(fold_constants(graph))))
+    """The default pipeline: fold, simplify, zeros, CSE, transposes into matmuls, DCE."""
+    g = propagate_zeros(simplify(fold_constants(graph)))
+    return dce(fold_transposes_into_matmul(cse(simplify(g))))

@@ -15,6 +15,7 @@ import numpy as np
 from fieldgrad import fields as F
 from fieldgrad.fields import _ops_gather as G
 from fieldgrad.fields import _ops_linalg as L
+from fieldgrad.fields import _ops_matmul_t as _MT
 
 from .._rules import register
 from .._util import unbroadcast
@@ -61,3 +62,25 @@ register(
     jvp=lambda p, t, **kw: (L.diagonal_p.bind(p[0], **kw), L.diagonal_p.bind(t[0], **kw)),
     vjp=_diagonal_vjp,
 )
+
+
+# --- matmul_t: the jit's transposed-operand matmul (bilinear) -----------------------------------
+
+
+def _matmul_t_jvp(primals, tangents, *, transpose_a, transpose_b):
+    a, b = primals
+    ta, tb = tangents
+    kw = {"transpose_a": transpose_a, "transpose_b": transpose_b}
+    out = _MT.matmul_t(a, b, **kw)
+    return out, F.add(_MT.matmul_t(ta, b, **kw), _MT.matmul_t(a, tb, **kw))
+
+
+def _matmul_t_vjp(g, ans, a, b, *, transpose_a, transpose_b):
+    a2 = _mT(a) if transpose_a else a
+    b2 = _mT(b) if transpose_b else b
+    ga = unbroadcast(F.matmul(g, _mT(b2)), a2.shape)
+    gb = unbroadcast(F.matmul(_mT(a2), g), b2.shape)
+    return (_mT(ga) if transpose_a else ga, _mT(gb) if transpose_b else gb)
+
+
+register(_MT.matmul_t_p, jvp=_matmul_t_jvp, vjp=_matmul_t_vjp)

@@ -143,3 +143,28 @@ def test_jit_does_not_retrace_constants_captured_in_closure():
     f = fg.jit(lambda x: x + c)
     assert f(fg.zeros(2)).tolist() == [1.0, 2.0]
     assert f.graph(fg.zeros(2)).consts[0] is c
+
+
+def test_transposes_fold_into_matmul_and_zero_tangents_vanish():
+    rng = np.random.default_rng(3)
+    W = fg.tensor(rng.standard_normal((3, 4)))
+    x = fg.tensor(rng.standard_normal((6, 3)))
+
+    def loss(w, x):
+        # forward mode inside reverse mode: the tangent of w is a zero constant
+        t = fg.jvp(lambda v: fg.tanh(v @ w), (x,), (fg.ones_like(x),))[1]
+        return fg.sum(t**2)
+
+    g = fg.jit(fg.grad(loss)).graph(W, x)
+    counts = g.primitive_counts()
+    assert counts.get("matmul_t", 0) >= 1 and "transpose" not in counts
+    np.testing.assert_allclose(
+        fg.jit(fg.grad(loss))(W, x).numpy(), fg.grad(loss)(W, x).numpy(), rtol=1e-12
+    )
+    raw = fg.make_graph(fg.grad(loss))(W, x)
+    assert sum(raw.primitive_counts().values()) > sum(counts.values())
+    fg.check_grads(
+        lambda a, b: fg.fields._ops_matmul_t.matmul_t(a, b, True, False),
+        (x, fg.tensor(rng.standard_normal((6, 2)))),
+        order=2,
+    )
