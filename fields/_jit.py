@@ -17,7 +17,7 @@ import functools
 import operator
 from typing import Any, Callable
 
-from . import _runtime
+from . import _fusion, _runtime
 from ._core import Tracer
 from ._graph import Graph
 from ._graph_passes import optimize
@@ -87,10 +87,19 @@ class _Plan:
 class Jitted:
     """A jit-compiled function. Call it like the original; inspect ``cache_info()``."""
 
-    def __init__(self, f: Callable, static_argnums: tuple, optimize_graph: bool):
+    def __init__(
+        self,
+        f: Callable,
+        static_argnums: tuple,
+        optimize_graph: bool,
+        fuse: bool = True,
+        dump_source=False,
+    ):
         self.f = f
         self.static_argnums = static_argnums
         self.optimize_graph = optimize_graph
+        self.fuse = fuse
+        self.dump_source = dump_source
         self._cache: dict = {}
         self.hits = 0
         self.misses = 0
@@ -148,6 +157,10 @@ class Jitted:
         graph, out_tree = stage(f_flat, list(avals))
         if self.optimize_graph:
             graph = optimize(graph)
+            if self.fuse:
+                graph = _fusion.fuse(graph)
+                if self.dump_source:
+                    _dump(self.dump_source, _fusion.sources(graph))
         entry = (_Plan(graph), out_tree)
         self._cache[key] = entry
         return entry, leaves
@@ -172,15 +185,38 @@ class Jitted:
         self._cache.clear()
 
 
-def jit(f: Callable = None, *, static_argnums=(), optimize: bool = True):
+def _dump(target, sources: list) -> None:
+    """Hand each generated kernel source to ``target``: True prints it, a callable gets it."""
+    from ._codegen import module_path
+
+    for src in sources:
+        if callable(target):
+            target(src)
+        else:
+            print(f"# ---- {module_path(src)}\n{src}")
+
+
+def jit(
+    f: Callable = None,
+    *,
+    static_argnums=(),
+    optimize: bool = True,
+    fuse: bool = True,
+    dump_source=False,
+):
     """Compile ``f``: trace once per input signature into a graph of primitives, simplify it
-    (constant folding, algebraic identities, common subexpressions, dead code) and replay it.
+    (constant folding, algebraic identities, common subexpressions, dead code), fuse chains of
+    elementwise ops and row sums into generated kernels, and replay it.
 
     Args:
         f: a function of pytrees of tensors (and static arguments).
         static_argnums: positions of arguments that are Python values baked into the trace
             (hashable; each distinct value compiles anew).
         optimize: run the graph passes (default True).
+        fuse: with ``optimize``, fuse elementwise chains into one generated Taichi kernel each
+            (default True).
+        dump_source: print the source of every generated kernel when a signature compiles
+            (True), or pass each source text to this callable.
 
     Returns:
         A :class:`Jitted` callable. A new input signature (tree structure, shapes, dtypes,
@@ -199,11 +235,13 @@ def jit(f: Callable = None, *, static_argnums=(), optimize: bool = True):
         1
     """
     if f is None:
-        return lambda g: jit(g, static_argnums=static_argnums, optimize=optimize)
+        return lambda g: jit(
+            g, static_argnums=static_argnums, optimize=optimize, fuse=fuse, dump_source=dump_source
+        )
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     static_argnums = tuple(operator.index(a) for a in static_argnums)
-    return Jitted(f, static_argnums, optimize)
+    return Jitted(f, static_argnums, optimize, fuse, dump_source)
 
 
 def make_graph(f: Callable, *, static_argnums=(), optimize: bool = False):
@@ -217,7 +255,7 @@ def make_graph(f: Callable, *, static_argnums=(), optimize: bool = False):
             d:f32[3] = mul c a
           in (d) }
     """
-    j = jit(f, static_argnums=static_argnums, optimize=optimize)
+    j = jit(f, static_argnums=static_argnums, optimize=optimize, fuse=False)
 
     def graph_of(*args, **kwargs) -> Graph:
         return j.graph(*args, **kwargs)
