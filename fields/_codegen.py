@@ -192,15 +192,12 @@ def simd_lanes(c: Cluster) -> int:
     return lanes if c.n >= min_size else 0
 
 
-def _parallel_size(c: Cluster) -> int:
-    math_ops = any(_simd.SIMD[op.name].parallel_size == _simd.PARALLEL_SIZE_MATH
-                   for op in c.ops if op.name in _simd.SIMD)  # fmt: skip
-    return _simd.PARALLEL_SIZE_MATH if math_ops or len(c.ops) >= 4 else _simd.PARALLEL_SIZE_CHEAP
-
-
 def _serial(c: Cluster) -> bool:
     if c.lanes:
-        return c.n < _parallel_size(c) or (_runtime._state["threads"] or 1) < 2
+        # Vector clusters run serially: with real vectors, a parallel launch of a cluster that
+        # holds transcendentals crashed the process (SIGSEGV) with two threads at 2**21
+        # elements (Taichi 1.7.4). A serial vector loop runs at about numpy's speed.
+        return True
     return _launch.serial(c.n)
 
 

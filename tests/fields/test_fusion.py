@@ -497,3 +497,28 @@ def test_simd_switch_off_gives_scalar_fused_kernels(monkeypatch):
     (c,) = _fused(f.graph(x))
     assert c.lanes == 0 and c.variant == "scalar"
     _same(f(x).numpy(), (fg.tanh(x) * x + 1.0).numpy())
+
+
+def test_large_vector_clusters_with_two_threads_do_not_crash():
+    """Regression: a parallel real-vector launch of a fused tanh chain at 2**21 elements with
+    two threads crashed the process; vector clusters now run serially."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import numpy as np, fieldgrad as fg
+        fg.init(cpu_max_num_threads=2)
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((65536, 32)).astype(np.float32)
+        b = rng.standard_normal((32,)).astype(np.float32)
+        x, w = fg.tensor(a), fg.tensor(b)
+        got = fg.jit(lambda x, w: fg.tanh(x * w + 1.0) * x)(x, w).numpy()
+        want = np.tanh(a * b + 1.0) * a
+        assert np.allclose(got, want, rtol=2e-5, atol=1e-6)
+        print("ok")
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
