@@ -277,7 +277,12 @@ def _lookup(name: str, dtype: np.dtype, arity: int, n: int) -> Optional[SimdOp]:
 
 
 def _serial(op: SimdOp, n: int) -> bool:
-    return n < op.parallel_size or (_runtime._state["threads"] or 1) < 2
+    # Always serial: parallel launches of real-vector kernels crashed the process (SIGSEGV)
+    # with two threads at 2**22 elements for some ops (e.g. maximum with a scalar; Taichi 1.7.4).
+    # A serial vector loop runs at about numpy's speed; ``op.parallel_size`` records where a
+    # parallel loop would pay once that is safe.
+    del op, n
+    return True
 
 
 def lane_view(buf, n: int, lanes: int) -> np.ndarray:

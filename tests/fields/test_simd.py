@@ -304,3 +304,25 @@ def test_compile_flags_restored_after_simd_launch(probe):
     fg.tanh(fg.tensor(np.linspace(-3, 3, 3000, dtype=np.float32)))
     after = (cfg.real_matrix_scalarize, cfg.fast_math, ti.lang.impl.get_runtime().default_fp)
     assert before == after
+
+
+def test_large_simd_ops_with_two_threads_do_not_crash():
+    """Regression: parallel real-vector launches (maximum with a scalar at 2**22 elements, two
+    threads) crashed the process; SIMD kernels now run serially."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import numpy as np, fieldgrad as fg
+        fg.init(cpu_max_num_threads=2)
+        a = np.random.default_rng(0).random(1 << 22).astype(np.float32)
+        x = fg.tensor(a)
+        assert np.array_equal(fg.maximum(x, 0.5).numpy(), np.maximum(a, np.float32(0.5)))
+        assert np.allclose(fg.tanh(x).numpy(), np.tanh(a), rtol=2e-5, atol=1e-6)
+        print("ok")
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
