@@ -1,34 +1,119 @@
-"""Taylor-mode (jet) rules on normalised coefficients ``x(t) = x0 + x1 t + x2 t^2 + ...``.
+"""Taylor-mode (jet) rules of the structural primitives: linear, bilinear and piecewise ones.
 
-Rule signature: ``rule(primals, series, **params) -> (primal_out, series_out)`` where
-``series[i]`` is the list ``[x1, ..., xK]`` of input ``i`` (``None`` for integer inputs).
+Rule signature: ``rule(primals, series, **params) -> (primal_out, series_out)`` on normalised
+coefficients ``x(t) = x0 + x1 t + x2 t^2 + ...``. ``series[i]`` is the list ``[x1, ..., xK]``
+of input ``i``, or ``None`` when the input has no series (an integer input or a constant); a
+coefficient may itself be ``None``, a symbolic zero. Rules skip products with zeros and may
+return ``None`` coefficients; the trace broadcasts each coefficient to the output's shape.
 
-* Linear primitives map every coefficient.
-* Bilinear primitives (mul, matmul, conv2d) use the Cauchy product
+* Linear primitives map every coefficient (zeros stand in for constant float operands).
+* Bilinear primitives (mul, matmul, conv2d and its two transposes) use the Cauchy product
   ``z_k = sum_{i+j=k} op(x_i, y_j)``.
-* Elementwise functions use the recurrence of the ODE they satisfy, e.g. ``y = exp(x)`` gives
-  ``y' = y x'`` and so ``y_k = (1/k) sum_{j=1..k} j x_j y_{k-j}``.
+* Piecewise-linear primitives (abs, max, min, reduce_max, reduce_min, mod) map each
+  coefficient with the weights of their JVP at the primal (the derivative conventions of
+  ``rules/elementwise.py`` and ``rules/reduce.py``: ``abs'(0) = 0``, ties split 1/2 : 1/2 or
+  ``1/count``); every coefficient above the first is what nested JVPs give away from a kink.
 
-Primitives not listed here use the nested-forward-mode fallback of ``_jet.jet_fallback``.
+The recurrences of the smooth elementwise functions are in ``rules/jet_math.py``. A primitive
+with no rule (reduce_prod, user primitives) uses the nested-forward-mode fallback of
+``_jet.jet_fallback``.
 """
 
 from __future__ import annotations
 
+import functools
+
 from fieldgrad import fields as F
 from fieldgrad.fields import _core
+from fieldgrad.fields import _ops_compare as C
+from fieldgrad.fields import _ops_elementwise as E
+from fieldgrad.fields import _ops_reduce as R
 
 from .._rules import register
+from .._util import is_float
+from .elementwise import _extremum_partials
+from .reduce import _share
+
+# --- coefficient arithmetic with symbolic zeros (None) ------------------------------------------
 
 
-def _p(name):
-    return _core.primitives()[name]
+def mul(a, b):
+    """``a * b``; None (zero) if either is."""
+    if a is None or b is None:
+        return None
+    return a * b
 
 
-def _full(x0, xs):
-    return [x0, *xs]
+def add(a, b):
+    """``a + b``; the other operand where one is None (zero)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
 
 
-# --- linear and bilinear -------------------------------------------------------------------------
+def sub(a, b):
+    """``a - b`` with None as zero."""
+    if b is None:
+        return a
+    if a is None:
+        return -b
+    return a - b
+
+
+def scale(a, c: float):
+    """``c * a`` for a Python number ``c`` (no op for ``c == 1``)."""
+    if a is None:
+        return None
+    if c == 1.0:
+        return a
+    if c == -1.0:
+        return -a
+    return a * c
+
+
+def total(terms):
+    """The sum of an iterable of coefficients, None as zero."""
+    return functools.reduce(add, terms, None)
+
+
+def cauchy(a, b, k: int):
+    """Coefficient ``k`` of the product of the full series ``a``, ``b`` (lists from order 0)."""
+    return total(mul(a[i], b[k - i]) for i in range(k + 1))
+
+
+def cauchy_sq(a, k: int, c: float = 1.0):
+    """Coefficient ``k`` of ``c * a * a``: ``2c sum_{i < k-i} a_i a_{k-i} + c a_{k/2}^2`` (a sign
+    ``c = -1`` costs no extra op)."""
+    twice = scale(total(mul(a[i], a[k - i]) for i in range((k + 1) // 2)), 2.0 * c)
+    sq = mul(a[k // 2], a[k // 2]) if k % 2 == 0 else None
+    if c == -1.0:
+        return sub(twice, sq)
+    return add(twice, scale(sq, c))
+
+
+def full(x0, s, K: int):
+    """The full series ``[x0, x1, ..., xK]`` (zeros as None for an input without series)."""
+    return [x0, *(s if s is not None else [None] * K)]
+
+
+def order_of(series) -> int:
+    return len(next(s for s in series if s is not None))
+
+
+def zeros_for(p):
+    return F.zeros(tuple(p.shape), dtype=p.dtype)
+
+
+# --- linear and bilinear ------------------------------------------------------------------------
+
+
+def register_jet(prim, rule) -> None:
+    """Register ``rule`` as the jet rule of ``prim``, marked as understanding symbolic zeros
+    (None series and None coefficients; other rules get zeros instantiated)."""
+    rule.symbolic_zeros = True
+    register(prim, jet=rule)
 
 
 def linear_jet(prim):
@@ -36,178 +121,113 @@ def linear_jet(prim):
 
     def rule(primals, series, **params):
         out = prim.bind(*primals, **params)
-        K = len(next(s for s in series if s is not None))
-        terms = [
-            prim.bind(*[p if s is None else s[k] for p, s in zip(primals, series)], **params)
-            for k in range(K)
-        ]
+        K = order_of(series)
+        terms = []
+        for k in range(K):
+            cs = [None if s is None else s[k] for s in series]
+            if all(c is None for c in cs):
+                terms.append(None)
+                continue
+            args = [
+                c if c is not None else (zeros_for(p) if is_float(p) else p)
+                for p, c in zip(primals, cs)
+            ]
+            terms.append(prim.bind(*args, **params))
         return out, terms
 
     return rule
 
 
 def bilinear_jet(prim):
-    """Jet rule of a primitive bilinear in its two inputs (Cauchy product)."""
+    """Jet rule of a primitive bilinear in its two inputs (Cauchy product, zeros skipped)."""
+
+    def op(a, b, params):
+        if a is None or b is None:
+            return None
+        return prim.bind(a, b, **params)
 
     def rule(primals, series, **params):
-        x, y = _full(primals[0], series[0]), _full(primals[1], series[1])
-        K = len(series[0])
+        K = order_of(series)
+        x, y = full(primals[0], series[0], K), full(primals[1], series[1], K)
         out = prim.bind(x[0], y[0], **params)
-        terms = []
-        for k in range(1, K + 1):
-            acc = None
-            for i in range(k + 1):
-                term = prim.bind(x[i], y[k - i], **params)
-                acc = term if acc is None else F.add(acc, term)
-            terms.append(acc)
+        terms = [total(op(x[i], y[k - i], params) for i in range(k + 1)) for k in range(1, K + 1)]
         return out, terms
 
     return rule
 
 
-_LINEAR = (
-    "add sub neg reshape transpose broadcast_to reduce_sum slice slice_update gather scatter_add "
-    "concatenate diagonal fd_grad fd_div fd_laplacian select convert_element_type"
-).split()
-for _name in _LINEAR:
-    if _name in _core.primitives():
-        register(_p(_name), jet=linear_jet(_p(_name)))
-for _name in ("mul", "matmul", "conv2d", "conv2d_input", "conv2d_weight"):
-    if _name in _core.primitives():
-        register(_p(_name), jet=bilinear_jet(_p(_name)))
+def _mul_jet(primals, series):
+    if primals[0] is primals[1] and series[0] is series[1]:  # x * x: symmetric products
+        K = order_of(series)
+        x = full(primals[0], series[0], K)
+        return x[0] * x[0], [cauchy_sq(x, k) for k in range(1, K + 1)]
+    return bilinear_jet(E.mul_p)(primals, series)
 
 
-# --- recurrences ----------------------------------------------------------------------------------
+def _coefficientwise(fn):
+    """A rule whose output series is ``fn`` applied to the inputs' coefficients ``k``."""
 
-
-def _cauchy(a, b, k):
-    """Coefficient k of the product of full series a, b (lists starting at order 0)."""
-    acc = a[0] * b[k]
-    for i in range(1, k + 1):
-        acc = acc + a[i] * b[k - i]
-    return acc
-
-
-def _ode_jet(fn, dfn_series):
-    """y = fn(x) with y' = u x', where ``dfn_series(y_full, x_full, k)`` gives u_k."""
-
-    def rule(primals, series):
-        x = _full(primals[0], series[0])
-        y = [fn(x[0])]
-        u = []
-        for k in range(1, len(series[0]) + 1):
-            u.append(dfn_series(y, x, k - 1, u))
-            acc = None
-            for j in range(1, k + 1):
-                term = x[j] * u[k - j] * (j / k)
-                acc = term if acc is None else acc + term
-            y.append(acc)
-        return y[0], y[1:]
+    def rule(primals, series, **params):
+        K = order_of(series)
+        cs = [full(p, s, K) for p, s in zip(primals, series)]
+        out, weights = fn(primals, **params)
+        return out, [weights(*[c[k] for c in cs]) for k in range(1, K + 1)]
 
     return rule
 
 
-# exp: u = y
-register(_p("exp"), jet=_ode_jet(F.exp, lambda y, x, m, u: y[m]))
-# tanh: u = 1 - y^2
-register(
-    _p("tanh"),
-    jet=_ode_jet(F.tanh, lambda y, x, m, u: (1.0 - y[0] * y[0]) if m == 0 else -_cauchy(y, y, m)),
-)
-# logistic: u = y - y^2
-register(
-    _p("logistic"),
-    jet=_ode_jet(
-        F.sigmoid, lambda y, x, m, u: (y[0] - y[0] * y[0]) if m == 0 else y[m] - _cauchy(y, y, m)
-    ),
-)
+_LINEAR = (
+    "reshape transpose broadcast_to reduce_sum slice slice_update gather scatter_add scatter "
+    "concatenate diagonal fd_grad fd_div fd_laplacian select convert_element_type"
+).split()
+for _name in _LINEAR:
+    _prim = _core.primitives().get(_name)
+    if _prim is not None:
+        register_jet(_prim, linear_jet(_prim))
+for _name in ("matmul", "conv2d", "conv2d_input", "conv2d_weight"):
+    _prim = _core.primitives().get(_name)
+    if _prim is not None:
+        register_jet(_prim, bilinear_jet(_prim))
+register_jet(E.mul_p, _mul_jet)
+register_jet(E.add_p, _coefficientwise(lambda p: (F.add(*p), add)))
+register_jet(E.sub_p, _coefficientwise(lambda p: (F.subtract(*p), sub)))
+register_jet(E.neg_p, _coefficientwise(lambda p: (F.negative(p[0]), lambda c: scale(c, -1.0))))
 
 
-def _sincos_jet(primals, series, want_sin: bool):
-    x = _full(primals[0], series[0])
-    s, c = [F.sin(x[0])], [F.cos(x[0])]
-    for k in range(1, len(series[0]) + 1):
-        sk = ck = None
-        for j in range(1, k + 1):
-            ts = x[j] * c[k - j] * (j / k)
-            tc = x[j] * s[k - j] * (-j / k)
-            sk = ts if sk is None else sk + ts
-            ck = tc if ck is None else ck + tc
-        s.append(sk)
-        c.append(ck)
-    y = s if want_sin else c
-    return y[0], y[1:]
+# --- piecewise linear ---------------------------------------------------------------------------
 
 
-register(_p("sin"), jet=lambda p, s: _sincos_jet(p, s, True))
-register(_p("cos"), jet=lambda p, s: _sincos_jet(p, s, False))
+def _abs(p):
+    s = F.sign(p[0])
+    return F.abs(p[0]), lambda c: mul(s, c)
 
 
-def _log_jet(primals, series):
-    # x y' = x'  ->  y_k = (x_k - (1/k) sum_{j=1..k-1} j y_j x_{k-j}) / x_0
-    x = _full(primals[0], series[0])
-    y = [F.log(x[0])]
-    for k in range(1, len(series[0]) + 1):
-        acc = x[k]
-        for j in range(1, k):
-            acc = acc - y[j] * x[k - j] * (j / k)
-        y.append(acc / x[0])
-    return y[0], y[1:]
+def _extremum(prim):
+    def fn(p):
+        ans = prim.bind(*p)
+        wx, wy = _extremum_partials(p[0], p[1], ans)
+        return ans, lambda cx, cy: add(mul(wx, cx), mul(wy, cy))
+
+    return fn
 
 
-register(_p("log"), jet=_log_jet)
+def _mod(p):
+    q = F.floor_divide(*p)  # x mod y = x - floor(x / y) y
+    return F.mod(*p), lambda cx, cy: sub(cx, mul(q, cy))
 
 
-def _div_jet(primals, series):
-    # z y = x  ->  z_k = (x_k - sum_{j=1..k} y_j z_{k-j}) / y_0
-    x, y = _full(primals[0], series[0]), _full(primals[1], series[1])
-    z = [F.divide(x[0], y[0])]
-    for k in range(1, len(series[0]) + 1):
-        acc = x[k]
-        for j in range(1, k + 1):
-            acc = acc - y[j] * z[k - j]
-        z.append(acc / y[0])
-    return z[0], z[1:]
+def _chooser(prim):
+    def fn(p, *, axes):
+        ans = prim.bind(p[0], axes=axes)
+        share = _share(p[0], ans, axes)
+        return ans, lambda c: None if c is None else F.sum(c * share, axis=axes)
+
+    return fn
 
 
-register(_p("div"), jet=_div_jet)
-
-
-def _sqrt_jet(primals, series):
-    # y^2 = x  ->  y_k = (x_k - sum_{j=1..k-1} y_j y_{k-j}) / (2 y_0)
-    x = _full(primals[0], series[0])
-    y = [F.sqrt(x[0])]
-    for k in range(1, len(series[0]) + 1):
-        acc = x[k]
-        for j in range(1, k):
-            acc = acc - y[j] * y[k - j]
-        y.append(acc / (2.0 * y[0]))
-    return y[0], y[1:]
-
-
-register(_p("sqrt"), jet=_sqrt_jet)
-
-
-def _integer_pow_jet(primals, series, *, y):
-    # Exact for any x (including 0): repeated Cauchy products by binary exponentiation.
-    n = int(y)
-    x = _full(primals[0], series[0])
-    K = len(series[0])
-    if n < 0:
-        inv_p, inv_s = _div_jet([F.ones_like(x[0]), x[0]], [[F.zeros_like(x[0])] * K, x[1:]])
-        x, n = [inv_p, *inv_s], -n
-    result = None
-    base = x
-    while n:
-        if n & 1:
-            result = base if result is None else [_cauchy(result, base, k) for k in range(K + 1)]
-        n >>= 1
-        if n:
-            base = [_cauchy(base, base, k) for k in range(K + 1)]
-    if result is None:  # x**0
-        one = F.ones_like(x[0])
-        return one, [F.zeros_like(x[0])] * K
-    return result[0], result[1:]
-
-
-register(_p("integer_pow"), jet=_integer_pow_jet)
+register_jet(E.abs_p, _coefficientwise(_abs))
+register_jet(C.max_p, _coefficientwise(_extremum(C.max_p)))
+register_jet(C.min_p, _coefficientwise(_extremum(C.min_p)))
+register_jet(E.mod_p, _coefficientwise(_mod))
+register_jet(R.reduce_max_p, _coefficientwise(_chooser(R.reduce_max_p)))
+register_jet(R.reduce_min_p, _coefficientwise(_chooser(R.reduce_min_p)))
