@@ -41,6 +41,10 @@ import subprocess
 import sys
 import time
 
+from _harness import cpu_model as _cpu_model  # noqa: E402
+from _harness import ratio as _ratio
+from _harness import stats as _stats
+
 ORDERS = (1, 2, 3, 4, 6)
 SIZES = (1, 64, 64, 64, 1)
 N_POINTS = 4096
@@ -53,19 +57,6 @@ BASELINED = ("fg-jet", "jax-jvp")
 
 
 # --- environment ---------------------------------------------------------------------------------
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
 
 
 def _environment(threads: int, torch, jax) -> dict:
@@ -102,18 +93,6 @@ def _environment(threads: int, torch, jax) -> dict:
 
 
 # --- timing --------------------------------------------------------------------------------------
-
-
-def _stats(xs) -> dict:
-    s = sorted(xs)
-    return {"median": s[len(s) // 2], "min": s[0], "max": s[-1]}
-
-
-def _ratio(samples: dict, a: str, b: str):
-    if a not in samples or b not in samples:
-        return None
-    r = sorted(x / y for x, y in zip(samples[a], samples[b]))
-    return r[len(r) // 2]
 
 
 def _interleaved(impls: dict, warm: dict, block: float, reps: int) -> dict:

@@ -30,6 +30,11 @@ import subprocess
 import sys
 import time
 
+from _harness import cpu_model as _cpu_model
+from _harness import interleaved as _interleaved
+from _harness import ratio as _ratio
+from _harness import stats as _stats
+
 TINY_OPS = ("add", "mul", "exp", "sum", "matmul")
 STREAM_OPS = ("add", "mul", "exp", "tanh", "sin", "log", "sigmoid", "sqrt")
 SIZES = (1_000, 100_000, 1_000_000, 10_000_000)
@@ -38,19 +43,6 @@ RTOL, ATOL = 2e-5, 1e-6
 
 
 # --- environment ---------------------------------------------------------------------------------
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
 
 
 def _environment(threads: int, torch) -> dict:
@@ -92,48 +84,6 @@ def _environment(threads: int, torch) -> dict:
 
 
 # --- timing --------------------------------------------------------------------------------------
-
-
-def _calibrate(fn, block: float) -> int:
-    """Calls per timed block so that a block lasts about ``block`` seconds."""
-    n, t = 1, 0.0
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        t = time.perf_counter() - t0
-        if t >= block / 4 or n >= 1 << 22:
-            return max(1, int(n * block / max(t, 1e-9)))
-        n *= 4
-
-
-def _interleaved(impls: dict, block: float, reps: int) -> dict:
-    """Median/min/max seconds per call of each implementation, timed A B C A B C ...
-
-    ``impls`` maps a name to a zero-argument callable that is already warmed up.
-    """
-    calls = {name: _calibrate(fn, block) for name, fn in impls.items()}
-    samples = {name: [] for name in impls}
-    for _ in range(reps):
-        for name, fn in impls.items():
-            k = calls[name]
-            t0 = time.perf_counter()
-            for _ in range(k):
-                fn()
-            samples[name].append((time.perf_counter() - t0) / k)
-    return samples
-
-
-def _stats(xs) -> dict:
-    s = sorted(xs)
-    return {"median": s[len(s) // 2], "min": s[0], "max": s[-1]}
-
-
-def _ratio(samples: dict, a: str, b: str):
-    if a not in samples or b not in samples:
-        return None
-    r = sorted(x / y for x, y in zip(samples[a], samples[b]))
-    return r[len(r) // 2]
 
 
 def _first_call(fn) -> float:

@@ -50,6 +50,11 @@ import subprocess
 import sys
 import time
 
+from _harness import cpu_model as _cpu_model
+from _harness import interleaved as _interleaved
+from _harness import ratio as _ratio
+from _harness import stats as _stats
+
 LAYERS = (2, 32, 32, 32, 32, 1)
 NU = 0.01 / math.pi
 N_IC = 256
@@ -230,45 +235,6 @@ class FieldgradPINN:
 # --- timing --------------------------------------------------------------------------------------
 
 
-def _calibrate(fn, block: float) -> int:
-    """Calls per timed block so that a block lasts about ``block`` seconds."""
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        t = time.perf_counter() - t0
-        if t >= block / 4 or n >= 1 << 16:
-            return max(1, round(n * block / max(t, 1e-9)))
-        n *= 4
-
-
-def _interleaved(impls: dict, block: float, reps: int) -> dict:
-    """Seconds per call of each (warmed-up) implementation, timed A B C A B C ... ``reps`` times."""
-    calls = {name: _calibrate(fn, block) for name, fn in impls.items()}
-    samples = {name: [] for name in impls}
-    for _ in range(reps):
-        for name, fn in impls.items():
-            k = calls[name]
-            t0 = time.perf_counter()
-            for _ in range(k):
-                fn()
-            samples[name].append((time.perf_counter() - t0) / k)
-    return samples
-
-
-def _stats(xs) -> dict:
-    s = sorted(xs)
-    return {"median": s[len(s) // 2], "min": s[0], "max": s[-1]}
-
-
-def _ratio(samples: dict, a: str, b: str):
-    if a not in samples or b not in samples:
-        return None
-    r = sorted(x / y for x, y in zip(samples[a], samples[b]))
-    return r[len(r) // 2]
-
-
 def _sibling(name: str):
     """A module of this folder (``pinn_peers``, ``jit_profile``), loaded by its path."""
     key = f"_bench_{name}"
@@ -331,17 +297,6 @@ def _agreement(names, seed: int) -> dict:
 
 
 # --- one setting (a subprocess) ------------------------------------------------------------------
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def _environment(threads: int, peers: dict) -> dict:

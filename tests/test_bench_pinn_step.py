@@ -3,6 +3,7 @@ loss, derivatives, gradient and Adam update as a float64 numpy reference (no tor
 
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ _PATH = Path(__file__).resolve().parents[1] / "bench" / "pinn_step.py"
 
 @pytest.fixture(scope="module")
 def bench():
+    if str(_PATH.parent) not in sys.path:
+        sys.path.insert(0, str(_PATH.parent))  # the script imports its sibling _harness
     spec = importlib.util.spec_from_file_location("bench_pinn_step", _PATH)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
