@@ -96,6 +96,73 @@ def _binary_kernel(fn_factory: Callable, serial: bool, affine: bool):
     return binary_k
 
 
+# Operand kinds of the blocked binary kernel, on the output seen as (rows, L):
+# 0 full (index r*L + j), 1 row (j), 2 column (r), 3 scalar (0).
+_FULL, _ROW, _COL, _SCALAR = 0, 1, 2, 3
+
+
+def _block_kinds(ia, ib, n: int):
+    """(kind_a, kind_b, L) when both operands index the output as full, row, column or scalar
+    blocks of one row length L (bias adds, column scalings); None otherwise."""
+    if ia is None or ib is None:
+        return None
+    L = None
+    for div, mod in (ia, ib):
+        if div == 1 and 1 < mod < n:
+            L = mod  # a row operand fixes the row length
+    if L is None:
+        for div, mod in (ia, ib):
+            if div > 1 and div * mod == n:
+                L = div  # a column operand fixes it
+    if L is None or n % L:
+        return None
+    kinds = []
+    for div, mod in (ia, ib):
+        if mod == 1:
+            kinds.append(_SCALAR)
+        elif div == 1 and mod == n:
+            kinds.append(_FULL)
+        elif div == 1 and mod == L:
+            kinds.append(_ROW)
+        elif div == L and mod == n // L:
+            kinds.append(_COL)
+        else:
+            return None
+    return kinds[0], kinds[1], L
+
+
+def _binary_rows_kernel(fn_factory: Callable, serial: bool, ka: int, kb: int):
+    """``y[r, j] = fn(a[...], b[...])`` over rows, with no index division per element."""
+    ti = _runtime.taichi()
+    fn = fn_factory(ti)
+
+    @ti.func
+    def idx(kind: ti.template(), r, j, L):
+        res = 0
+        if ti.static(kind == _FULL):
+            res = r * L + j
+        elif ti.static(kind == _ROW):
+            res = j
+        elif ti.static(kind == _COL):
+            res = r
+        return res
+
+    @ti.kernel
+    def binary_rows_k(
+        a: ti.types.ndarray(ndim=1),
+        b: ti.types.ndarray(ndim=1),
+        y: ti.types.ndarray(ndim=1),
+        rows: ti.i32,
+        L: ti.i32,
+    ):
+        ti.loop_config(serialize=serial)
+        for r in range(rows):
+            for j in range(L):
+                y[r * L + j] = fn(a[idx(ka, r, j, L)], b[idx(kb, r, j, L)])
+
+    return binary_rows_k
+
+
 def _ternary_kernel(fn_factory: Callable, serial: bool):
     ti = _runtime.taichi()
     fn = fn_factory(ti)
@@ -200,6 +267,20 @@ def binary_primitive(
             return out
         ia = _affine_index(a.shape, shape)
         ib = _affine_index(b.shape, shape)
+        blocked = _block_kinds(ia, ib, n)
+        if blocked is not None:
+            ka, kb, L = blocked
+            key = (name, ser, "rows", ka, kb)
+            k = _launch.kernel(key, lambda: _binary_rows_kernel(fn_factory, ser, ka, kb))
+            _launch.launch(
+                k,
+                _buffer.kernel_view(a._buf),
+                _buffer.kernel_view(b._buf),
+                _buffer.kernel_view(out._buf),
+                n // L,
+                L,
+            )
+            return out
         if ia is None:
             a, ia = _layout.broadcast_to(a, shape), (1, n)
         if ib is None:
