@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from fieldgrad.fields import _creation, _runtime
 
 import fieldgrad as fg
+from fieldgrad.fields import _creation, _runtime
 
 
 @pytest.fixture

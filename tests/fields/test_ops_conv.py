@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import scipy.signal
-from fieldgrad.fields import _ops_conv
 
 import fieldgrad as fg
 import tests.opspec  # noqa: F401  (loads every spec module before one is imported here)
+from fieldgrad.fields import _ops_conv
 from tests.specs.spec_conv import np_conv
 
 RNG = np.random.default_rng(0)

@@ -7,10 +7,10 @@ import textwrap
 
 import numpy as np
 import pytest
-from fieldgrad.fields._core import Trace, Tracer, new_main
 from scipy import special
 
 import fieldgrad as fg
+from fieldgrad.fields._core import Trace, Tracer, new_main
 
 INT_MIN = np.iinfo(np.int32).min
 
@@ -601,3 +601,28 @@ def test_large_tensors_keep_the_semantics(dtype):
             want = ref(a.astype(np.float64)).astype(dtype)
             rtol = 1e-6 if dtype == "float32" else 1e-13
             np.testing.assert_allclose(_np(f(ta)), want, rtol=rtol, atol=0, err_msg=f.__name__)
+
+
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((300, 64), (64,)),
+        ((64,), (300, 64)),
+        ((300, 64), (300, 1)),
+        ((300, 1), (1, 64)),
+        ((3, 4, 5), (4, 5)),
+        ((3, 4, 5), (3, 4, 1)),
+        ((5, 1), (5, 7)),
+        ((2, 3), ()),
+    ],
+)
+def test_blocked_broadcast_kernels_match_numpy(sa, sb):
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    for f, ref in (
+        (fg.add, np.add),
+        (fg.subtract, np.subtract),
+        (fg.maximum, np.maximum),
+        (fg.less, np.less),
+    ):
+        np.testing.assert_array_equal(f(fg.tensor(a), fg.tensor(b)).numpy(), ref(a, b))

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from fieldgrad.fields import _ops_grid
 
 import fieldgrad as fg
 import tests.opspec  # noqa: F401  (loads every spec module before one is imported here)
+from fieldgrad.fields import _ops_grid
 from tests.specs.spec_grid import np_fd_divergence, np_fd_gradient, np_fd_laplacian
 
 BOUNDARIES = ("periodic", "zero", "edge")

@@ -3,11 +3,11 @@ leaving their input unchanged, duplicate-index accumulation, and the clamp of tr
 
 import numpy as np
 import pytest
+
+import fieldgrad as fg
 from fieldgrad.fields import _core, _index_kernels
 from fieldgrad.fields._core import Trace, Tracer, new_main
 from fieldgrad.fields._ops_gather import gather_p
-
-import fieldgrad as fg
 
 
 def _t(shape, dtype="float32"):

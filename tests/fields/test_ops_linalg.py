@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from fieldgrad.fields import _kernels_reduce_matmul
 
 import fieldgrad as fg
+from fieldgrad.fields import _kernels_reduce_matmul
 
 
 def _r(*shape, seed=0, dtype=np.float64):

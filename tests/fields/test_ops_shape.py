@@ -3,9 +3,9 @@ no op modifies its inputs."""
 
 import numpy as np
 import pytest
-from fieldgrad.fields import _launch
 
 import fieldgrad as fg
+from fieldgrad.fields import _launch
 
 
 def _t(shape, dtype="float32"):

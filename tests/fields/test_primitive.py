@@ -6,11 +6,11 @@ transforms that build on this mechanism.
 
 import numpy as np
 import pytest
+
+import fieldgrad as fg
 from fieldgrad.fields import _core
 from fieldgrad.fields import _ops_elementwise as E
 from fieldgrad.fields._core import Primitive, ShapedArray, Trace, Tracer, new_dynamic, new_main
-
-import fieldgrad as fg
 
 
 class DualTracer(Tracer):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import scipy.stats
-from fieldgrad.fields import _launch, _prng
-from fieldgrad.fields import random as fr
 
 import fieldgrad as fg
+from fieldgrad.fields import _launch, _prng
+from fieldgrad.fields import random as fr
 
 KNOWN = [  # Threefry-2x32-20 known answers (Random123; also JAX's tests): key, counter, output
     ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),

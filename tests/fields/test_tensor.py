@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from fieldgrad.fields import _buffer
 
 import fieldgrad as fg
+from fieldgrad.fields import _buffer
 
 DTYPES = ["bool", "int32", "int64", "float32", "float64"]
 
