@@ -101,12 +101,8 @@ def vjp(f, *primals, has_aux: bool = False):
 
     out = tree_unflatten(out_tree, outs)
     if has_aux:
-        return out, vjp_fn, _strip(meta["aux"])
+        return out, vjp_fn, meta["aux"]
     return out, vjp_fn
-
-
-def _strip(tree):
-    return tree
 
 
 def _argnums_tuple(argnums, nargs: int, where: str):
@@ -353,11 +349,8 @@ def hvp(f, primals, tangents):
         >>> hv.tolist()
         [6.0]
     """
-    return (
-        jvp(grad(f, argnums=tuple(range(len(primals)))), tuple(primals), tuple(tangents))
-        if (len(primals) > 1)
-        else jvp(grad(f), tuple(primals), tuple(tangents))
-    )
+    argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(f, argnums=argnums), tuple(primals), tuple(tangents))
 
 
 def linearize(f, *primals):

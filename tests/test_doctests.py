@@ -1,0 +1,38 @@
+"""Every docstring example of the library runs and prints what it shows."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import fieldgrad
+
+PACKAGES = ["fieldgrad", "fieldgrad.fields", "fieldgrad.autodiff", "fieldgrad.autodiff.rules"]
+
+
+def _modules():
+    names = []
+    for pkg in PACKAGES:
+        mod = importlib.import_module(pkg)
+        names.append(pkg)
+        for info in pkgutil.iter_modules(mod.__path__):
+            if not info.ispkg:
+                names.append(f"{pkg}.{info.name}")
+    return sorted(set(names))
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples(name):
+    mod = importlib.import_module(name)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+
+
+def test_the_package_has_examples():
+    total = sum(
+        doctest.testmod(importlib.import_module(n), optionflags=doctest.ELLIPSIS).attempted
+        for n in ("fieldgrad.fields._jit", "fieldgrad.autodiff._api")
+    )
+    assert total >= 5
+    assert fieldgrad.__version__
