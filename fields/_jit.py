@@ -23,7 +23,7 @@ from ._graph import Graph
 from ._graph_passes import optimize
 from ._pytree import tree_flatten, tree_unflatten
 from ._staging import stage
-from ._tensor import asarray
+from ._tensor import Tensor, asarray
 
 __all__ = ["jit", "make_graph"]
 
@@ -136,7 +136,11 @@ class Jitted:
         _runtime.ensure_init()
         dyn, static = self._split(args)
         leaves, in_tree = tree_flatten(dyn)
-        leaves = [asarray(x) if not isinstance(x, Tracer) else x for x in leaves]
+        return self._lookup(leaves, in_tree, static, kwargs)
+
+    def _lookup(self, leaves, in_tree, static, kwargs):
+        """The cached (plan, out_tree) for flattened dynamic arguments, staging on a miss."""
+        leaves = [x if isinstance(x, (Tensor, Tracer)) else asarray(x) for x in leaves]
         avals = tuple(x.aval for x in leaves)
         key = (
             in_tree,
@@ -166,10 +170,13 @@ class Jitted:
         return entry, leaves
 
     def __call__(self, *args, **kwargs):
-        dyn_leaves = tree_flatten(tuple(args))[0]
-        if any(isinstance(x, Tracer) for x in dyn_leaves):
+        dyn, static = self._split(args) if self.static_argnums else (args, ())
+        leaves, in_tree = tree_flatten(dyn)
+        if any(isinstance(x, Tracer) for x in leaves):
             return self.f(*args, **kwargs)  # inline under an enclosing transformation
-        (plan, out_tree), leaves = self.lower(*args, **kwargs)
+        if not _runtime._state["initialized"]:
+            _runtime.ensure_init()
+        (plan, out_tree), leaves = self._lookup(leaves, in_tree, static, kwargs)
         return tree_unflatten(out_tree, plan.run(leaves))
 
     def graph(self, *args, **kwargs) -> Graph:

@@ -99,22 +99,22 @@ def _node(x):
 class PyTreeDef:
     """The structure of a pytree: node types, static data and the number of leaves."""
 
-    __slots__ = ("kind", "aux", "children", "num_leaves")
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_k", "_h")
 
     def __init__(self, kind, aux, children: tuple):
         self.kind = kind  # None for a leaf
         self.aux = aux
         self.children = children
         self.num_leaves = 1 if kind is None else sum(c.num_leaves for c in children)
-
-    def _key(self):
-        return (self.kind, _hashable(self.aux), tuple(c._key() for c in self.children))
+        # Structural key and hash, computed once: jit looks trees up on every call.
+        self._k = (kind, _hashable(aux), tuple(c._k for c in children))
+        self._h = hash(self._k)
 
     def __eq__(self, other):
-        return isinstance(other, PyTreeDef) and self._key() == other._key()
+        return isinstance(other, PyTreeDef) and self._h == other._h and self._k == other._k
 
     def __hash__(self):
-        return hash(self._key())
+        return self._h
 
     def __repr__(self):
         if self.kind is None:
