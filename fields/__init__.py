@@ -2,6 +2,7 @@
 
 from . import (
     _creation,
+    _ops_compare,
     _ops_conv,
     _ops_elementwise,
     _ops_gather,
@@ -33,6 +34,7 @@ from ._core import (
 from ._creation import *  # noqa: F401,F403
 from ._dtypes import bool_, dtype, float32, float64, int32, int64, result_type
 from ._jit import jit, make_graph
+from ._ops_compare import *  # noqa: F401,F403
 from ._ops_conv import *  # noqa: F401,F403
 from ._ops_elementwise import *  # noqa: F401,F403
 from ._ops_gather import *  # noqa: F401,F403
@@ -93,6 +95,7 @@ __all__ = [
     "tensor",
     "random",
     *_creation.__all__,
+    *_ops_compare.__all__,
     *_ops_conv.__all__,
     *_ops_elementwise.__all__,
     *_ops_gather.__all__,

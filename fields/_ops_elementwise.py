@@ -31,20 +31,12 @@ from ._ops_compare import (
     _reject_bool,
     equal,
     greater,
-    greater_equal,
-    isfinite,
-    isnan,
-    less,
-    less_equal,
     logical_and,
-    logical_not,
     logical_or,
-    logical_xor,
     max_p,
     maximum,
     min_p,
     minimum,
-    not_equal,
     where,
 )
 from ._tensor import Tensor
@@ -65,22 +57,6 @@ __all__ = [
     "ceil",
     "round",
     "clip",
-    # re-exported from _ops_compare
-    "maximum",
-    "minimum",
-    "equal",
-    "not_equal",
-    "less",
-    "less_equal",
-    "greater",
-    "greater_equal",
-    "logical_and",
-    "logical_or",
-    "logical_xor",
-    "logical_not",
-    "where",
-    "isnan",
-    "isfinite",
 ]
 
 _fn = _scalar_math.func
