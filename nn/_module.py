@@ -315,13 +315,16 @@ def partition(model, where=None, *, exclude=()) -> tuple[Any, Any]:
 
 
 def combine(*trees):
-    """Merge trees of one shape with ``None`` holes (from :func:`partition`); first non-None wins."""
+    """Merge trees of one shape with ``None`` holes (from :func:`partition`).
+
+    Where several trees hold a value, the first wins.
+    """
     if not trees:
         raise TypeError("combine: needs at least one tree")
     first = next((t for t in trees if t is not None), None)
     if first is None or _is_array(first):
         return first
-    if isinstance(first, Module) or (dataclasses.is_dataclass(first) and not isinstance(first, type)):
+    if dataclasses.is_dataclass(first) and not isinstance(first, type):
         obj = object.__new__(type(first))
         for f in dataclasses.fields(first):
             vals = [t.__dict__.get(f.name) if t is not None else None for t in trees]
