@@ -8,7 +8,13 @@ import numpy as np
 from ._graph import Eqn, Graph, Var
 
 # Primitives never folded at compile time (they would bake large or random data into the graph).
-_NO_FOLD = {"random", "random_permutation"}
+_NO_FOLD = {
+    "random",
+    "random_permutation",
+    "random_dynamic",
+    "random_permutation_dynamic",
+    "random_derive",
+}
 _FOLD_MAX_SIZE = 1 << 16
 
 

@@ -37,6 +37,8 @@ import operator
 import numpy as np
 
 from . import _buffer, _dtypes, _launch, _prng, _runtime
+from . import _random_dynamic as _rd
+from . import _tensor as _tensor_mod
 from ._core import Primitive, ShapedArray, Tracer
 from ._creation import normalize_shape
 from ._tensor import Tensor
@@ -44,6 +46,7 @@ from ._tensor import Tensor
 __all__ = [
     "Key",
     "key",
+    "key_data",
     "split",
     "fold_in",
     "uniform",
@@ -89,13 +92,58 @@ class Key:
         return (Key, self._words)
 
 
-def _check_key(k, fn: str) -> tuple:
-    if not isinstance(k, Key):
-        raise TypeError(
-            f"fieldgrad.random.{fn}: expected a Key (make one with fieldgrad.random.key(seed)), "
-            f"got {type(k).__name__}"
-        )
-    return k._words
+def _check_key(k, fn: str):
+    """The key's two words (a static Key) or the key tensor itself (see :func:`key_data`)."""
+    if isinstance(k, Key):
+        return k._words
+    if isinstance(k, (Tensor, Tracer)):
+        if tuple(k.shape) != (2,) or k.dtype not in (_dtypes.int64, _dtypes.int32):
+            raise TypeError(
+                f"fieldgrad.random.{fn}: a key tensor must be int64 of shape (2,) (from "
+                f"fieldgrad.random.key_data), got {k.dtype.name}{list(k.shape)}"
+            )
+        return k
+    raise TypeError(
+        f"fieldgrad.random.{fn}: expected a Key (make one with fieldgrad.random.key(seed)) or a "
+        f"key tensor from fieldgrad.random.key_data, got {type(k).__name__}"
+    )
+
+
+def _bind(words, **params):
+    if isinstance(words, tuple):
+        return random_p.bind(key=words, **params)
+    return _rd.random_dynamic_p.bind(words, **params)
+
+
+def _bind_permutation(words, n: int):
+    if isinstance(words, tuple):
+        return random_permutation_p.bind(key=words, n=n)
+    return _rd.random_permutation_dynamic_p.bind(words, n=n)
+
+
+def key_data(k: Key) -> Tensor:
+    """The key as an int64 tensor of shape (2,) (its two words), usable wherever a Key is.
+
+    Under :func:`fieldgrad.jit` a Key is static (a new key retraces) but a key tensor is an
+    ordinary traced argument: pass ``key_data(k)`` into a jitted step that samples (dropout,
+    resampling) and derive per-step keys with ``split``/``fold_in`` on the tensor. Samples
+    equal those of the Key.
+
+    Example:
+        >>> import fieldgrad as fg
+        >>> k = fg.random.key(3)
+        >>> kt = fg.random.key_data(k)
+        >>> bool((fg.random.normal(kt, (4,)).numpy() == fg.random.normal(k, (4,)).numpy()).all())
+        True
+        >>> step = fg.jit(lambda kt: fg.random.uniform(fg.random.split(kt)[1], (2,)))
+        >>> a = step(kt); b = step(fg.random.key_data(fg.random.key(4)))
+        >>> step.cache_info()["misses"]
+        1
+    """
+    words = _check_key(k, "key_data")
+    if not isinstance(words, tuple):
+        return words
+    return _tensor_mod.tensor(np.array(words, dtype=np.int64), dtype=_dtypes.int64)
 
 
 def key(seed: int) -> Key:
@@ -150,6 +198,11 @@ def split(k: Key, num: int = 2) -> list:
         raise TypeError(f"fieldgrad.random.split: num must be an int, got {num!r}") from None
     if not 0 <= num <= _prng.MASK32:
         raise ValueError(f"fieldgrad.random.split: num must be in [0, 2**32), got {num}")
+    if not isinstance(words, tuple):
+        ks = _rd.random_derive_p.bind(
+            words, counters=tuple((i, _prng.SPLIT_STREAM) for i in range(num))
+        )
+        return [ks[i] for i in range(num)]
     return [Key(*_prng.threefry2x32(words, (i, _prng.SPLIT_STREAM))) for i in range(num)]
 
 
@@ -175,6 +228,8 @@ def fold_in(k: Key, data: int) -> Key:
         ) from None
     if not -(2**31) <= data < 2**32:
         raise ValueError(f"fieldgrad.random.fold_in: data must be in [-2**31, 2**32), got {data}")
+    if not isinstance(words, tuple):
+        return _rd.random_derive_p.bind(words, counters=((data % 2**32, _prng.FOLD_STREAM),))[0]
     return Key(*_prng.threefry2x32(words, (data % 2**32, _prng.FOLD_STREAM)))
 
 
@@ -311,7 +366,7 @@ def uniform(k: Key, shape=(), dtype=None, minval=0.0, maxval=1.0) -> Tensor:
                 f"(minval={lo}, maxval={hi})"
             )
     args = (float(lo_c), float(hi_c))
-    return random_p.bind(key=words, shape=shape, dtype=dt, dist="uniform", args=args)
+    return _bind(words, shape=shape, dtype=dt, dist="uniform", args=args)
 
 
 def normal(k: Key, shape=(), dtype=None, mean=0.0, std=1.0) -> Tensor:
@@ -345,13 +400,13 @@ def normal(k: Key, shape=(), dtype=None, mean=0.0, std=1.0) -> Tensor:
     if isinstance(mean, (Tensor, Tracer)) or isinstance(std, (Tensor, Tracer)):
         from . import _ops_elementwise
 
-        z = random_p.bind(key=words, shape=shape, dtype=dt, dist="normal", args=(0.0, 1.0))
+        z = _bind(words, shape=shape, dtype=dt, dist="normal", args=(0.0, 1.0))
         return _ops_elementwise.add(_ops_elementwise.multiply(z, std), mean)
     m = _number(mean, "mean", "normal")
     s = _number(std, "std", "normal")
     if s < 0:
         raise ValueError(f"fieldgrad.random.normal: std must be >= 0, got {s}")
-    return random_p.bind(key=words, shape=shape, dtype=dt, dist="normal", args=(m, s))
+    return _bind(words, shape=shape, dtype=dt, dist="normal", args=(m, s))
 
 
 def integers(k: Key, shape=(), low=0, high=None, dtype="int32") -> Tensor:
@@ -406,7 +461,7 @@ def integers(k: Key, shape=(), low=0, high=None, dtype="int32") -> Tensor:
             f"([{info.min}, {info.max + 1}))"
         )
     _runtime.ensure_init()
-    return random_p.bind(key=words, shape=shape, dtype=dt, dist="integers", args=(low, high))
+    return _bind(words, shape=shape, dtype=dt, dist="integers", args=(low, high))
 
 
 def bernoulli(k: Key, p=0.5, shape=()) -> Tensor:
@@ -444,7 +499,7 @@ def bernoulli(k: Key, p=0.5, shape=()) -> Tensor:
     if not 0.0 <= pf <= 1.0:
         raise ValueError(f"fieldgrad.random.bernoulli: p must be in [0, 1], got {pf}")
     _runtime.ensure_init()
-    return random_p.bind(key=words, shape=shape, dtype=_dtypes.bool_, dist="bernoulli", args=(pf,))
+    return _bind(words, shape=shape, dtype=_dtypes.bool_, dist="bernoulli", args=(pf,))
 
 
 def permutation(k: Key, x) -> Tensor:
@@ -474,7 +529,7 @@ def permutation(k: Key, x) -> Tensor:
     if isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)):
         (n,) = normalize_shape(int(x), "permutation: n")
         _runtime.ensure_init()
-        return random_permutation_p.bind(key=words, n=n)
+        return _bind_permutation(words, n)
     from fieldgrad import fields
 
     from ._convert import as_operand
@@ -485,5 +540,5 @@ def permutation(k: Key, x) -> Tensor:
             "fieldgrad.random.permutation: x must be an int or a tensor with at least one axis, "
             "got a 0-d tensor"
         )
-    idx = random_permutation_p.bind(key=words, n=x.shape[0])
+    idx = _bind_permutation(words, x.shape[0])
     return fields.take(x, idx, axis=0)

@@ -28,11 +28,21 @@ from fieldgrad import fields as F
 from fieldgrad.fields import _creation as CR
 from fieldgrad.fields import _ops_conv as CV
 from fieldgrad.fields import _ops_grid as G
+from fieldgrad.fields import _random_dynamic as RD
 from fieldgrad.fields import random as RN
 
 from .._rules import register, register_nondiff
 
-register_nondiff(CR.full_p, CR.iota_p, CR.eye_p, RN.random_p, RN.random_permutation_p)
+register_nondiff(
+    CR.full_p,
+    CR.iota_p,
+    CR.eye_p,
+    RN.random_p,
+    RN.random_permutation_p,
+    RD.random_dynamic_p,
+    RD.random_permutation_dynamic_p,
+    RD.random_derive_p,
+)
 
 
 # --- finite-difference grid operators -----------------------------------------------------------

@@ -277,3 +277,59 @@ def test_sampling_primitive_has_static_params():
     np.testing.assert_array_equal(
         fr.random_p.bind(**params).numpy(), fr.uniform(fr.Key(0, 1), (4,)).numpy()
     )
+
+
+# --- keys as tensors ---------------------------------------------------------------------------
+
+
+def test_key_data_samples_equal_static_key():
+    k = fg.random.key(11)
+    kt = fg.random.key_data(k)
+    assert kt.dtype == fg.int64 and kt.shape == (2,)
+    for fn in (
+        lambda k: fg.random.uniform(k, (33,), minval=-2.0, maxval=3.0),
+        lambda k: fg.random.normal(k, (5, 7), dtype="float64"),
+        lambda k: fg.random.integers(k, (9,), 0, 17),
+        lambda k: fg.random.bernoulli(k, 0.3, (40,)),
+        lambda k: fg.random.permutation(k, 12),
+    ):
+        np.testing.assert_array_equal(fn(kt).numpy(), fn(k).numpy())
+
+
+def test_key_tensor_split_and_fold_in_match_static():
+    k = fg.random.key(5)
+    kt = fg.random.key_data(k)
+    for a, b in zip(fg.random.split(kt, 3), fg.random.split(k, 3)):
+        assert tuple(a.numpy().tolist()) == b.words
+    assert tuple(fg.random.fold_in(kt, 9).numpy().tolist()) == fg.random.fold_in(k, 9).words
+
+
+def test_key_tensor_under_jit_does_not_retrace():
+    def sample(kt, step):
+        return fg.random.normal(fg.random.split(kt)[0], (8,)) + step
+
+    f = fg.jit(sample)
+    outs = []
+    for s in range(4):
+        kt = fg.random.key_data(fg.random.key(s))
+        outs.append(f(kt, fg.tensor(0.0)).numpy().copy())
+        np.testing.assert_array_equal(outs[-1], sample(kt, fg.tensor(0.0)).numpy())
+    assert f.cache_info()["misses"] == 1
+    assert not np.array_equal(outs[0], outs[1])
+
+
+def test_key_tensor_bad_shape_or_dtype():
+    with pytest.raises(TypeError, match="int64 of shape"):
+        fg.random.normal(fg.tensor([1.0, 2.0]), (3,))
+    with pytest.raises(TypeError, match="int64 of shape"):
+        fg.random.uniform(fg.tensor([1, 2, 3], dtype="int64"), (3,))
+
+
+def test_samples_from_key_tensor_are_constants_under_grad():
+    kt = fg.random.key_data(fg.random.key(0))
+
+    def f(x):
+        return (x * fg.random.normal(kt, (3,), dtype="float64")).sum()
+
+    x = fg.ones((3,), dtype="float64")
+    np.testing.assert_allclose(fg.grad(f)(x).numpy(), fg.random.normal(kt, (3,), "float64").numpy())
