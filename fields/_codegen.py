@@ -165,31 +165,54 @@ def fusible(name: str, arity: int) -> bool:
     return body is not None and body[0] == arity
 
 
+# Operations with a bool result (or a bool operand) that vector clusters compute lane by lane
+# with the scalar kernels' bodies: masks stay inside the cluster (never read or written).
+MASK_OPS = ("eq", "ne", "lt", "le", "isnan", "isfinite", "select")
+
+
 def simd_lanes(c: Cluster) -> int:
     """Lanes of the vector variant for this cluster, or 0 when it runs the scalar kernel.
 
     Vector kernels serve CPU clusters of one float dtype without reductions whose every
     operation has a vector body for that dtype, from :data:`_simd.MIN_SIZE_MATH` elements
     (a cluster of several operations or a transcendental does enough work per element) or
-    :data:`_simd.MIN_SIZE_CHEAP` (one or two cheap operations).
+    :data:`_simd.MIN_SIZE_CHEAP` (one or two cheap operations). Comparisons, ``select`` and
+    bool-to-float conversions join as per-lane masks (the ``relu``/``max`` derivatives) when
+    no bool value enters or leaves the cluster.
     """
     if c.reductions or not _simd.enabled or _runtime._state["arch"] != "cpu" or not c.ops:
         return 0
-    dt = c.ops[0].dtype
+    dt = next((op.dtype for op in c.ops if op.dtype != np.bool_), None)
     lanes = _simd.LANES.get(dt)
     if lanes is None or any(i.dtype != dt for i in c.inputs):
         return 0
+    if any(c.value_dtype(v) == np.bool_ for v in c.outputs):
+        return 0
     min_size = _simd.MIN_SIZE_CHEAP if len(c.ops) < 3 else _simd.MIN_SIZE_MATH
     for op in c.ops:
+        arg_dts = [c.value_dtype(a) for a in op.args]
+        if op.dtype == np.bool_:
+            if op.name not in MASK_OPS or op.name == "select" or any(d != dt for d in arg_dts):
+                return 0
+            continue
         if op.dtype != dt:
             return 0
-        if op.name == "integer_pow":
+        if op.name in ("integer_pow", "convert_element_type"):
+            continue
+        if op.name == "select":
+            if arg_dts != [np.bool_, dt, dt]:
+                return 0
             continue
         s = _simd.SIMD.get(op.name)
         if s is None or dt not in s.dtypes:
             return 0
         min_size = min(min_size, s.min_size)
     return lanes if c.n >= min_size else 0
+
+
+def _lane_dtype(c: Cluster) -> np.dtype:
+    """The float dtype of a vector cluster's lanes (its masks are bool)."""
+    return next(op.dtype for op in c.ops if op.dtype != np.bool_)
 
 
 def _serial(c: Cluster) -> bool:
@@ -248,6 +271,8 @@ def _op_lines(c: Cluster, k: int, op: Op, names: list) -> list:
     args = [names[a] for a in op.args]
     if op.name == "convert_element_type":
         src = c.value_dtype(op.args[0])
+        if op.dtype == src or (c.lanes and src == np.bool_):  # lane masks are 0/1 floats
+            return [f"{out} = {args[0]}"]
         if op.dtype == src:
             return [f"{out} = {args[0]}"]
         if op.dtype == np.bool_:
@@ -257,6 +282,13 @@ def _op_lines(c: Cluster, k: int, op: Op, names: list) -> list:
         if c.lanes:
             return _ipow_lines(out, args[0], int(op.param), c.lanes)
         return [f"{out} = f_ipow({args[0]}, {int(op.param)})"]
+    if c.lanes and op.name in MASK_OPS:
+        lane_args = ", ".join(f"{a}[j]" for a in args)
+        rng = f"for j in ti.static(range({c.lanes}))"
+        val = f"f_s_{op.name}({lane_args})"
+        if op.dtype == np.bool_:  # a mask lane: 0.0 or 1.0 in the cluster's float type
+            val = f"ti.cast({val}, {_TI_NAME[_lane_dtype(c).name]})"
+        return [f"{out} = ti.Vector([{val} {rng}])"]
     return [f"{out} = f_{op.name}({', '.join(args)})"]
 
 
@@ -268,6 +300,8 @@ def _body_names(c: Cluster) -> list:
         if name == "convert_element_type" or (name == "integer_pow" and c.lanes):
             continue
         name = "ipow" if name == "integer_pow" else name
+        if c.lanes and name in MASK_OPS:
+            name = "s_" + name
         if name not in names:
             names.append(name)
     return names
@@ -363,7 +397,7 @@ def _scalar_source(c: Cluster) -> str:
 
 def _simd_source(c: Cluster) -> str:
     lanes = c.lanes
-    ft = _TI_NAME[c.ops[0].dtype.name]
+    ft = _TI_NAME[_lane_dtype(c).name]
     kinds = [_kind(c, i) for i in c.inputs]
     params, scalars = _signature(c, kinds, True)
     names = [f"a{k}" for k in range(len(c.inputs))] + [f"v{k}" for k in range(len(c.ops))]
@@ -466,7 +500,10 @@ def _bodies(c: Cluster, ti) -> tuple:
     out = []
     if c.lanes:
         for name in _body_names(c):
-            out.append(_simd.SIMD[name].body(ti, c.lanes))
+            if name.startswith("s_"):
+                out.append(scalar_bodies()[name[2:]][1](ti))
+            else:
+                out.append(_simd.SIMD[name].body(ti, c.lanes))
     else:
         table = scalar_bodies()
         for name in _body_names(c):
@@ -488,7 +525,7 @@ def kernel(c: Cluster):
     src = source(c)
     ser = _serial(c)
     key = ("fused", source_hash(src), ser)
-    config = _simd._kernel_config(c.ops[0].dtype) if c.lanes else None
+    config = _simd._kernel_config(_lane_dtype(c)) if c.lanes else None
 
     def factory():
         ti = _runtime.taichi()

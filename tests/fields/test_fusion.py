@@ -403,6 +403,19 @@ def _simd_cases(np_, fg_):
          [u(401, 13), u(13), u(401, 1)]),
         ("sum-after-simd", lambda x: (fg_.sum(fg_.tanh(x) * 2.0 + x, axis=-1), fg_.tanh(x)),
          lambda x: (np_.sum(np_.tanh(x) * 2.0 + x, axis=-1), np_.tanh(x)), [u(*rows)]),
+        # Comparisons, select and bool->float conversions as per-lane masks (NaN, +-0, ties).
+        ("masks", lambda x, y: (fg_.where(x < y, x * 2.0, y - 1.0)
+                                + fg_.astype(fg_.equal(x, y), "float32") * 3.0
+                                - fg_.astype(x <= y, "float32") + fg_.astype(x != y, "float32")
+                                + fg_.where(fg_.isfinite(x), 0.5, x)
+                                + fg_.where(fg_.isnan(y), 2.0, y)),
+         lambda x, y: (np_.where(x < y, x * 2.0, y - 1.0) + (x == y) * 3.0 - (x <= y)
+                       + (x != y) + np_.where(np_.isfinite(x), 0.5, x)
+                       + np_.where(np_.isnan(y), 2.0, y)).astype(np_.float32),
+         [special, np_.where(np_.arange(n) % 3 == 0, special, special[::-1]).copy()]),
+        ("relu-grad-f64", lambda x, g: fg_.grad(lambda z: (fg_.relu(z) * g).sum())(x),
+         lambda x, g: np_.where(x > 0, g, np_.where(x == 0, 0.5 * g, 0.0)),
+         [np_.where(np_.arange(n) % 7 == 0, 0.0, u(n, dt="float64")), u(n, dt="float64")]),
         # Small clusters take the scalar kernels (compiled here too, to check they print nothing).
         ("small-scalar", lambda x, i: fg_.where(i > 0, fg_.tanh(x), fg_.astype(i, "float32")),
          lambda x, i: np_.where(i > 0, np_.tanh(x), i.astype(np_.float32)),
@@ -413,7 +426,12 @@ def _simd_cases(np_, fg_):
 
 
 # Lanes of the fused kernels each probe case must get.
-_SIMD_LANES = {"taylor-f64-arith": [8], "small-scalar": [0], "small-reduce": [0]}
+_SIMD_LANES = {
+    "taylor-f64-arith": [8],
+    "relu-grad-f64": [8],
+    "small-scalar": [0],
+    "small-reduce": [0],
+}
 
 
 def _simd_probe(default_dtype: str) -> None:
@@ -468,7 +486,7 @@ def simd_results():
 
 def test_simd_clusters_match_numpy_and_eager(simd_results):
     for found in simd_results:
-        assert len(found) == 10
+        assert len(found) == 12
         for name, r in found.items():
             assert r["lanes"] == _SIMD_LANES.get(name, [16]), (name, r)
             assert r["err"] < 2e-5, (name, r)
