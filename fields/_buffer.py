@@ -61,16 +61,36 @@ def _ti_dtype(ti, dtype: np.dtype):
     }[np.dtype(dtype).name]
 
 
+# The jit replay recorder (fields/_replay.py) while a plan records its first call, else None.
+recorder = None
+
+
 def empty(n: int, dtype: np.dtype):
     """Uninitialised storage for ``n`` elements on the current arch."""
     if _runtime.is_cpu():
-        return aligned_empty(n, dtype)
+        buf = aligned_empty(n, dtype)
+        if recorder is not None:
+            recorder.on_alloc(buf, n, dtype)
+        return buf
     ti = _runtime.taichi()
     return ti.ndarray(_ti_dtype(ti, dtype), shape=(padded_length(n),))
 
 
+def _matmul(a, b, out):
+    np.matmul(a, b, out=out)
+
+
+def host_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = a @ b`` by BLAS on zero-copy views (the CPU matmul path)."""
+    if recorder is not None:
+        recorder.on_host(_matmul, (a, b, out))
+    np.matmul(a, b, out=out)
+
+
 def from_numpy(a: np.ndarray, dtype: np.dtype):
     """Copy a numpy array (any layout) into new storage of ``dtype``. Returns the buffer."""
+    if recorder is not None:
+        recorder.on_host_io()
     flat = np.ravel(a)  # copies a non-contiguous array into C order
     n = flat.size
     if _runtime.is_cpu():
@@ -86,6 +106,8 @@ def from_numpy(a: np.ndarray, dtype: np.dtype):
 
 def to_numpy(buf, n: int, dtype: np.dtype) -> np.ndarray:
     """The first ``n`` elements of a buffer as a numpy array (a view on the CPU, a copy on GPU)."""
+    if recorder is not None:
+        recorder.on_host_io()
     if isinstance(buf, np.ndarray):
         return buf[:n]
     host = buf.to_numpy()

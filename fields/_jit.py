@@ -17,7 +17,7 @@ import functools
 import operator
 from typing import Any, Callable
 
-from . import _fusion, _runtime
+from . import _fusion, _replay, _runtime
 from ._core import Tracer
 from ._graph import Graph
 from ._graph_passes import optimize
@@ -66,7 +66,25 @@ class _Plan:
             free = [i for i in set(ins) if last.get(i) == k and i not in keep]
             self.steps.append((impl, ins, params, outs, multi, free))
 
+        self._replay = None  # the recorded program (fields/_replay.py); False: none possible
+
     def run(self, args: list) -> list:
+        r = self._replay
+        if r:
+            if not r.busy:
+                r.busy = True
+                try:
+                    return r.run(args)
+                finally:
+                    r.busy = False
+        elif r is None:
+            out, rep = _replay.record(self, args)
+            self._replay = rep or False
+            return out
+        return self.run_steps(args)
+
+    def run_steps(self, args: list) -> list:
+        """Run the implementations one by one (the first call, and where replay is off)."""
         env: list[Any] = [None] * self.nslots
         for i, a in zip(self.in_slots, args):
             env[i] = a

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _runtime
+from . import _buffer, _runtime
 
 # Cheap elementwise work below this many elements runs in a serial loop on the CPU: a parallel
 # launch costs 5 (pinned) to 50 (unpinned) microseconds more in thread hand-off than it saves on
@@ -147,6 +147,8 @@ def compile_config(overrides):
 
 def launch(k, *args):
     """Launch a compiled kernel with buffers and scalars (positional arguments only)."""
+    if _buffer.recorder is not None:
+        _buffer.recorder.on_launch(k, args)
     p = getattr(k, "_fg_prep", None)
     if p and prepared_enabled:
         try:

@@ -13,8 +13,6 @@ of one operand only are summed, and each pair of operands is transposed and resh
 
 import math
 
-import numpy as np
-
 from . import _buffer, _dtypes, _kernels_reduce_matmul, _layout, _runtime
 from ._convert import as_operand, astype, promote
 from ._core import Primitive, ShapedArray
@@ -79,7 +77,7 @@ def _matmul_impl(a: Tensor, b: Tensor) -> Tensor:
     if total:
         av = a._buf[: a.size].reshape(a.shape)  # zero-copy views of the buffers
         bv = b._buf[: b.size].reshape(b.shape)
-        np.matmul(av, bv, out=out._buf[:total].reshape(shape))
+        _buffer.host_matmul(av, bv, out._buf[:total].reshape(shape))
     return out
 
 

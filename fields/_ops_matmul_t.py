@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from . import _buffer, _runtime
 from ._core import Primitive, ShapedArray
 from ._ops_linalg import _matmul_shape, matmul_p
@@ -48,7 +46,7 @@ def _impl(a: Tensor, b: Tensor, *, transpose_a: bool, transpose_b: bool) -> Tens
     total = math.prod(shape)
     out = Tensor._new(_buffer.empty(total, a.dtype), shape, a.dtype)
     if total:
-        np.matmul(av, bv, out=out._buf[:total].reshape(shape))
+        _buffer.host_matmul(av, bv, out._buf[:total].reshape(shape))
     return out
 
 
