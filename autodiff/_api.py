@@ -12,7 +12,7 @@ from fieldgrad.fields._pytree import tree_flatten, tree_map, tree_unflatten
 
 from . import _rules
 from ._jvp import jvp, jvp_flat
-from ._reverse import vjp_flat
+from ._reverse import VJPTracer, vjp_flat
 from ._util import check_float_input, check_tangent, is_float
 from ._vmap import vmap
 
@@ -83,7 +83,11 @@ def vjp(f, *primals, has_aux: bool = False):
         if has_aux:
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise TypeError("vjp(has_aux=True): f must return a pair (output, aux)")
-            out, meta["aux"] = out
+            out, aux = out
+            # aux leaves come back as values, not as tracers of this (finished) trace
+            main = xs[0]._trace.main if xs and isinstance(xs[0], VJPTracer) else None
+            aux_leaves, aux_tree = tree_flatten(aux)
+            meta["aux"] = tree_unflatten(aux_tree, [_primal_of(a, main) for a in aux_leaves])
         out_leaves, meta["out_tree"] = tree_flatten(out)
         return [F.asarray(o) for o in out_leaves]
 
@@ -103,6 +107,13 @@ def vjp(f, *primals, has_aux: bool = False):
     if has_aux:
         return out, vjp_fn, meta["aux"]
     return out, vjp_fn
+
+
+def _primal_of(x, main):
+    """``x`` with the tracers of the VJP trace ``main`` replaced by their primal values."""
+    while isinstance(x, VJPTracer) and x._trace.main is main:
+        x = x.primal
+    return x
 
 
 def _argnums_tuple(argnums, nargs: int, where: str):

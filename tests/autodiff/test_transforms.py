@@ -182,3 +182,21 @@ def test_every_primitive_has_rules_or_is_marked_nondiff():
             if not _rules.has_rule(t, prim):
                 missing.append(f"{name}:{t}")
     assert not missing, f"primitives without rules: {missing}"
+
+
+def test_has_aux_returns_values_not_tracers_and_nests():
+    x = fg.tensor([1.0, 2.0], dtype="float64")
+
+    def f(x):
+        y = fg.sin(x)
+        return y.sum(), {"y": y}
+
+    (_, aux), _ = fg.value_and_grad(f, has_aux=True)(x)
+    assert isinstance(aux["y"], fg.Tensor)
+    np.testing.assert_allclose(aux["y"].numpy(), np.sin([1.0, 2.0]))
+
+    def outer(x):  # the aux of an inner gradient is still differentiable by an outer one
+        (_, aux), _ = fg.value_and_grad(f, has_aux=True)(x)
+        return aux["y"].sum()
+
+    np.testing.assert_allclose(fg.grad(outer)(x).numpy(), np.cos([1.0, 2.0]))
