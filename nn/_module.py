@@ -3,8 +3,8 @@
 A subclass declares its fields as class annotations, as a dataclass would, and may write its own
 ``__init__`` that assigns them. After ``__init__`` the instance is frozen: changes go through
 :meth:`Module.replace` or :func:`fieldgrad.nn.replace`, which return a new module. Because a
-module flattens as a pytree (tensor fields are leaves, everything else is static), every
-transform takes it directly::
+module flattens as a pytree (tensors are leaves; a field holding no tensor and no Module, such as
+``kernel_size=(3, 3)``, is static), every transform takes it directly::
 
     grads = fg.grad(loss)(model, x, y)      # grads is a model-shaped tree of tensors
 
@@ -19,7 +19,7 @@ import dataclasses
 import fnmatch
 from typing import Any, Callable, Iterator
 
-from fieldgrad.fields import Tensor, Tracer
+from fieldgrad.fields import Tensor, Tracer, register_pytree_node, tree_leaves
 
 __all__ = [
     "Module",
@@ -52,7 +52,11 @@ def buffer(**kwargs) -> Any:
 
 
 def static(**kwargs) -> Any:
-    """A hyperparameter field; documents intent (non-tensor values are always static)."""
+    """A hyperparameter field: always static (part of the tree structure, never a leaf).
+
+    Any field value that holds no tensor and no Module (an int, a tuple of ints, a function) is
+    static anyway; ``static()`` also keeps a field static whatever it holds.
+    """
     md = dict(kwargs.pop("metadata", {}) or {})
     md["static"] = True
     return dataclasses.field(metadata=md, **kwargs)
@@ -103,6 +107,7 @@ class Module:
         __init__.__wrapped__ = init
         __init__.__doc__ = init.__doc__
         cls.__init__ = __init__
+        register_pytree_node(cls, _flatten_module, lambda aux, ch, c=cls: _unflatten(c, aux, ch))
 
     def __setattr__(self, name, value):
         if self.__dict__.get("_fg_initializing", False):
@@ -139,6 +144,41 @@ class Module:
 
     def __repr__(self) -> str:
         return _repr(self, 0)
+
+
+def _holds_state(v) -> bool:
+    """Whether a field value is a pytree child: a tensor, a Module, or a container holding one."""
+    if _is_array(v) or isinstance(v, Module):
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(_holds_state(e) for e in v)
+    if isinstance(v, dict):
+        return any(_holds_state(e) for e in v.values())
+    if v is None or isinstance(v, (str, bytes, int, float, complex)) or callable(v):
+        return False
+    return any(_is_array(leaf) for leaf in tree_leaves(v))
+
+
+def _flatten_module(m: Module):
+    # Hyperparameters (a `static()` field, or a value holding no tensor and no Module, such as
+    # kernel_size=(3, 3)) go to the static part of the structure, never to the leaves.
+    names, children, static_ = [], [], []
+    for f in dataclasses.fields(m):
+        v = m.__dict__.get(f.name)
+        if not f.metadata.get("static", False) and _holds_state(v):
+            names.append(f.name)
+            children.append(v)
+        else:
+            static_.append((f.name, v))
+    return children, (tuple(names), tuple(static_))
+
+
+def _unflatten(cls, aux, children):
+    names, static_ = aux
+    obj = object.__new__(cls)
+    for name, v in list(zip(names, children)) + list(static_):
+        object.__setattr__(obj, name, v)
+    return obj
 
 
 def _check_initialized(m: Module) -> None:
