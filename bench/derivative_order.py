@@ -5,6 +5,7 @@ from a seeded numpy generator, zero biases) evaluated at N = 4096 points, and ``
 at every point for k = 1, 2, 3, 4, 6 computed by
 
 * ``fg-jet``: fieldgrad's Taylor mode, ``fg.derivative(u, x, ones, k)`` (one jet of order k);
+* ``fg-jet-jit``: the same under ``fg.jit`` (weights as arguments);
 * ``fg-rev``: fieldgrad nested reverse mode, k nested ``fg.grad`` of the sum (for comparison;
   capped at the first k whose single call takes longer than ``--rev-cap`` seconds);
 * ``torch``: PyTorch nested ``autograd.grad(create_graph=True)`` of the sum;
@@ -51,9 +52,9 @@ N_POINTS = 4096
 SEED = 0
 # d^k u of float32 implementations against the float64 reference: |a - ref| <= TOL * max|ref|.
 TOL = 1e-4
-IMPLS = ("fg-jet", "fg-rev", "torch", "jax-jvp", "jax-jet")
+IMPLS = ("fg-jet", "fg-jet-jit", "fg-rev", "torch", "jax-jvp", "jax-jet")
 # Implementations timed at k = 1 again beside every order (growth ratios from paired samples).
-BASELINED = ("fg-jet", "jax-jvp")
+BASELINED = ("fg-jet", "fg-jet-jit", "jax-jvp")
 
 
 # --- environment ---------------------------------------------------------------------------------
@@ -164,7 +165,21 @@ def _fg_impls(fg, np, ws, bs, x):
             g = (lambda h: lambda z: fg.grad(lambda w: fg.sum(h(w)))(z))(g)
         return lambda: g(xf)
 
-    return jet, rev
+    params = [(fg.tensor(w), fg.tensor(b)) for w, b in zip(ws, bs)]
+
+    def u_of(p, z):
+        h = z
+        for i, (w, b) in enumerate(p):
+            h = h @ w + b
+            if i < len(p) - 1:
+                h = fg.tanh(h)
+        return h
+
+    def jet_jit(k):
+        f = fg.jit(lambda p, z, v: fg.derivative(lambda y: u_of(p, y), z, v, k))
+        return lambda: f(params, xf, ones)
+
+    return jet, jet_jit, rev
 
 
 def _reference(fg, np, ws, bs, x, k):
@@ -266,8 +281,8 @@ def _profile(fg, np, ws, bs) -> dict:
 
     x_small = np.random.default_rng(1).uniform(-1, 1, (16, 1)).astype(np.float32)
     _, _, x = _weights(np)
-    jet_big, _ = _fg_impls(fg, np, ws, bs, x)
-    jet_small, _ = _fg_impls(fg, np, ws, bs, x_small)
+    jet_big, _, _ = _fg_impls(fg, np, ws, bs, x)
+    jet_small, _, _ = _fg_impls(fg, np, ws, bs, x_small)
     for k in ORDERS:
         big, small = jet_big(k), jet_small(k)
         big(), small()
@@ -329,18 +344,19 @@ def child(setting: str, block: float, reps: int, rev_cap: float, profile: bool) 
     fg.init(arch="cpu", cpu_max_num_threads=threads)
     env = _environment(threads, torch, jax)
     ws, bs, x = _weights(np)
-    fg_jet, fg_rev = _fg_impls(fg, np, ws, bs, x)
+    fg_jet, fg_jet_jit, fg_rev = _fg_impls(fg, np, ws, bs, x)
     torch_nested = _torch_impl(torch, ws, bs, x) if torch is not None else None
     jax_jvp, jax_jet = _jax_impls(jax, ws, bs, x) if jax is not None else (None, None)
 
     out = {"setting": setting, "environment": env, "orders": {}}
-    baselines = {"fg-jet": fg_jet(ORDERS[0])}
+    baselines = {"fg-jet": fg_jet(ORDERS[0]), "fg-jet-jit": fg_jet_jit(ORDERS[0])}
+    baselines["fg-jet-jit"]()  # compile
     if jax is not None:
         baselines["jax-jvp"] = jax_jvp(ORDERS[0])
         baselines["jax-jvp"]()  # compile
     rev_ok = True
     for k in ORDERS:
-        impls = {"fg-jet": fg_jet(k)}
+        impls = {"fg-jet": fg_jet(k), "fg-jet-jit": fg_jet_jit(k)}
         if rev_ok:
             impls["fg-rev"] = fg_rev(k)
         if torch_nested is not None:
