@@ -15,6 +15,7 @@ import operator
 from fieldgrad import fields as F
 from fieldgrad.fields import Tracer
 from fieldgrad.fields._core import get_aval
+from fieldgrad.fields._loop import stage_loop
 from fieldgrad.fields._pytree import tree_flatten, tree_unflatten
 
 from ._custom import as_leaf, custom_vjp
@@ -120,6 +121,11 @@ def fori_loop(lower, upper, body_fun, init_val):
     lo = _concrete_int(lower, "lower")
     hi = _concrete_int(upper, "upper")
     carry = _Carry(init_val, "fori_loop")
+    if hi > lo:  # directly under jit: one staged loop (fields/_loop.py) instead of unrolling
+        leaves, _ = tree_flatten(carry.value)
+        out = stage_loop(lo, hi, body_fun, leaves, carry.tree)
+        if out is not None:
+            return tree_unflatten(carry.tree, list(out))
     for i in range(lo, hi):
         carry.update(body_fun(i, carry.value), i, "body_fun")
     return carry.value

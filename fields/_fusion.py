@@ -58,12 +58,13 @@ def _fused_abstract(*avals, cluster):
 fused_p = Primitive("fused", _fused_impl, _fused_abstract, multiple_results=True)
 
 
-def internal_rule_error(transform: str):
-    """The error every transformation rule of ``fused`` raises."""
+def internal_rule_error(transform: str, name: str = "fused"):
+    """The error every transformation rule of jit's internal primitives raises."""
+    what = "a fused kernel of elementwise ops" if name == "fused" else "a loop staged by jit"
     return NotImplementedError(
-        f"primitive 'fused' has no {transform} rule: it is internal to compiled jit plans (a "
-        "fused kernel of elementwise ops); transform the function before jit, e.g. "
-        "fg.jit(fg.grad(f)), or call the jitted function inside the transform"
+        f"primitive {name!r} has no {transform} rule: it is internal to compiled jit plans "
+        f"({what}); transform the function before jit, e.g. fg.jit(fg.grad(f)), or call the "
+        "jitted function inside the transform"
     )
 
 

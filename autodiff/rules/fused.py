@@ -1,28 +1,32 @@
-"""Rules of ``fused``, jit's internal primitive for generated elementwise kernels.
+"""Rules of jit's internal primitives: ``fused`` (generated elementwise kernels) and
+``fori_loop`` (a loop staged under jit).
 
-``fused`` equations exist only inside compiled jit plans (jit inlines the traced function under
-every transformation), so no transform should ever meet one; if one does, each rule raises a
-NotImplementedError that names the primitive and says how to order jit and the transform.
+Both exist only inside compiled jit plans (jit inlines the traced function under every
+transformation, and ``fori_loop`` unrolls when it sees a transformation's tracers), so no
+transform should ever meet one; if one does, each rule raises a NotImplementedError that names
+the primitive and says how to order jit and the transform.
 """
 
 from __future__ import annotations
 
 from fieldgrad.fields._fusion import fused_p, internal_rule_error
+from fieldgrad.fields._loop import loop_p
 
 from .._rules import register
 
 
-def _raiser(transform: str):
+def _raiser(transform: str, name: str):
     def rule(*args, **params):
-        raise internal_rule_error(transform)
+        raise internal_rule_error(transform, name)
 
     return rule
 
 
-register(
-    fused_p,
-    jvp=_raiser("jvp"),
-    vjp=_raiser("vjp"),
-    jet=_raiser("jet"),
-    batch=_raiser("batch"),
-)
+for _p in (fused_p, loop_p):
+    register(
+        _p,
+        jvp=_raiser("jvp", _p.name),
+        vjp=_raiser("vjp", _p.name),
+        jet=_raiser("jet", _p.name),
+        batch=_raiser("batch", _p.name),
+    )

@@ -257,3 +257,87 @@ def test_nested_checkpoint_replayed_under_vmap():
     a = fg.vmap(fg.grad(fg.grad(lambda x: fg.sum(outer(x)))))(xs[:, 0])
     b = fg.vmap(fg.grad(fg.grad(lambda x: fg.sum(plain(x)))))(xs[:, 0])
     assert np.allclose(a.numpy(), b.numpy())
+
+
+# --- fori_loop under jit: one staged loop, one kernel where it can ----------------------------
+
+
+def _oscillator(x, v, steps=200):
+    def body(i, c):
+        x, v = c
+        a = -x * 4.0 - 0.1 * v
+        v = v + 0.01 * a
+        return (x + 0.01 * v, v)
+
+    return fg.fori_loop(0, steps, body, (x, v))
+
+
+def _loop_eqn(jitted, *args):
+    (e,) = [e for e in jitted.graph(*args).eqns if e.prim.name == "fori_loop"]
+    return e
+
+
+def test_fori_loop_under_jit_is_one_kernel_and_equals_eager():
+    from fieldgrad.fields import _loop
+
+    x = fg.tensor(np.linspace(-1.0, 1.0, 300).astype(np.float32))
+    v = fg.zeros_like(x)
+    f = fg.jit(_oscillator)
+    for _ in range(2):  # first call records, second replays
+        got = f(x, v)
+        want = _oscillator(x, v)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    e = _loop_eqn(f, x, v)
+    assert _loop.loop_kernel_of(e.params["body"])
+    assert len(f.graph(x, v).eqns) == 1  # not 200 unrolled bodies
+
+
+def test_fori_loop_under_jit_with_matmul_index_and_captured_values():
+    rng = np.random.default_rng(0)
+    w = fg.tensor(rng.normal(size=(4, 4)) * 0.3)
+    x0 = fg.tensor(rng.normal(size=(3, 4)))
+
+    def f(w, x, s):  # w and s are arguments of the jitted function the body closes over
+        return fg.fori_loop(
+            2, 9, lambda i, h: fg.tanh(h @ w) * s + fg.astype(i, "float64") * 0.01, x
+        )
+
+    jf = fg.jit(f)
+    s = fg.tensor(1.5, dtype="float64")
+    for _ in range(2):
+        np.testing.assert_allclose(jf(w, x0, s).numpy(), f(w, x0, s).numpy(), rtol=1e-14)
+    assert len(_loop_eqn(jf, w, x0, s).ins) == 3  # the carry, then w and s captured
+
+
+def test_fori_loop_unrolls_where_it_must_and_still_agrees():
+    x = fg.tensor([0.5, -1.0, 2.0], dtype="float64")
+
+    def branchy(x):  # Python control flow on the index: cannot be staged once
+        return fg.fori_loop(0, 5, lambda i, c: c * 2.0 if i % 2 == 0 else c + 1.0, x)
+
+    jb = fg.jit(branchy)
+    np.testing.assert_array_equal(jb(x).numpy(), branchy(x).numpy())
+    assert not [e for e in jb.graph(x).eqns if e.prim.name == "fori_loop"]
+
+    def weak(x):  # a weakly typed carry may be promoted at the first step
+        return fg.fori_loop(0, 3, lambda i, c: c + x[1], 0.0)
+
+    np.testing.assert_array_equal(fg.jit(weak)(x).numpy(), weak(x).numpy())
+
+    def loss(x):
+        return fg.sum(_oscillator(x, fg.zeros_like(x), steps=20)[0] ** 2)
+
+    np.testing.assert_allclose(
+        fg.jit(fg.grad(loss))(x).numpy(), fg.grad(loss)(x).numpy(), rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        fg.grad(fg.jit(loss))(x).numpy(), fg.grad(loss)(x).numpy(), rtol=1e-13
+    )
+
+
+def test_fori_loop_under_jit_with_no_steps_returns_the_carry():
+    x = fg.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(
+        fg.jit(lambda x: fg.fori_loop(3, 3, lambda i, c: c * 5.0, x))(x).numpy(), x.numpy()
+    )

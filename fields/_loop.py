@@ -1,0 +1,241 @@
+"""``fori_loop`` under ``jit``: the body staged once and run as a loop, in one kernel if it can.
+
+Outside ``jit`` (and under every autodiff or batching transformation) ``fori_loop`` runs its
+body in Python, step by step, so transformations see every step. Directly under a ``jit``
+staging trace it instead stages the body once, on an abstract loop index and carry, and
+records one ``fori_loop`` equation whose static ``body`` holds the body's graph. Tensors the
+body closes over that belong to the enclosing staged function become extra inputs.
+
+Running the equation runs the body's compiled plan ``upper - lower`` times (replayed after the
+first step, so a step costs its launches and little Python). When the optimised body is a
+single fused elementwise cluster that maps the carries to the new carries (and does not read
+the loop index), the whole loop becomes one generated kernel: every element loads its carries,
+applies the body ``upper - lower`` times in registers and stores the result once.
+
+The equation never meets a transformation: ``jit`` inlines under them, so ``fori_loop`` sees
+their tracers and unrolls. Its rules raise ``NotImplementedError``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from . import _buffer, _codegen, _dtypes, _launch, _runtime
+from ._core import Primitive, ShapedArray, Tracer, get_aval
+from ._tensor import Tensor, scalar
+
+__all__: list = []
+
+
+class LoopBody:
+    """The static description of a staged loop body (hashes by identity)."""
+
+    def __init__(self, graph, n_carry: int, n_captured: int):
+        self.graph = graph  # inputs: index, carries, captured; outputs: the new carries
+        self.n_carry = n_carry
+        self.n_captured = n_captured
+        self._plan = None
+        self._kernel = None  # (kernel, cluster, carry positions) or False
+
+    def __repr__(self) -> str:
+        return f"<loop body: {len(self.graph.eqns)} eqns, {self.n_carry} carries>"
+
+    def plan(self):
+        if self._plan is None:
+            from . import _fusion
+            from ._graph_passes import optimize
+            from ._jit import _Plan
+
+            g = optimize(self.graph)
+            if _runtime._state["arch"] == "cpu":
+                g = _fusion.fuse(g)
+            self._plan = _Plan(g)
+            self._kernel = _loop_kernel(g, self.n_carry) or False
+        return self._plan
+
+
+def _impl(*ins, lower: int, upper: int, body: LoopBody):
+    carry = list(ins[: body.n_carry])
+    captured = list(ins[body.n_carry :])
+    plan = body.plan()
+    steps = upper - lower
+    if steps <= 0:
+        return carry
+    if body._kernel:
+        return _run_kernel(body._kernel, plan.graph, carry, captured, steps)
+    for i in range(lower, upper):
+        idx = scalar(i, _dtypes.int32, weak_type=False)
+        carry = plan.run([idx, *carry, *captured])
+    return carry
+
+
+def _abstract(*avals, lower: int, upper: int, body: LoopBody):
+    return [ShapedArray(a.shape, a.dtype, a.weak_type) for a in avals[: body.n_carry]]
+
+
+# fori_loop: ``carry = body(i, carry, *captured)`` for i in [lower, upper) (staged under jit).
+loop_p = Primitive("fori_loop", _impl, _abstract, multiple_results=True)
+
+
+# --- staging ------------------------------------------------------------------------------------
+
+
+def stage_loop(lower: int, upper: int, body_fun, carry_leaves: list, carry_tree):
+    """The loop's outputs from one ``fori_loop`` equation, or None to unroll instead.
+
+    Used when the innermost trace is a ``jit`` staging trace. Returns None when the body
+    cannot be staged on an abstract index (Python control flow on ``i``), changes a carry's
+    dtype, or closes over tracers of another transformation.
+    """
+    from . import _core
+    from ._pytree import tree_flatten, tree_unflatten
+    from ._staging import StagingTrace, StagingTracer, stage
+
+    main = _core._dynamic
+    if main is None or main.trace_type is not StagingTrace:
+        return None
+    for x in carry_leaves:
+        if isinstance(x, Tracer) and not (isinstance(x, StagingTracer) and x._trace.main is main):
+            return None
+    avals = [get_aval(x) for x in carry_leaves]
+    if any(a.weak_type for a in avals):
+        return None  # a weak carry may be promoted at the first step: unroll
+
+    def f_flat(i, *xs):
+        out = body_fun(i, tree_unflatten(carry_tree, list(xs)))
+        leaves, tree = tree_flatten(out)
+        if tree != carry_tree:
+            raise TypeError("fori_loop body changed the carry structure")
+        return leaves
+
+    try:
+        graph, _ = stage(f_flat, [ShapedArray((), _dtypes.int32), *avals])
+    except Exception:  # noqa: BLE001 - the unrolled loop raises the user's error, if any
+        return None
+    for v, a in zip(graph.out_vars, avals):
+        if tuple(v.aval.shape) != tuple(a.shape) or v.aval.dtype != a.dtype:
+            return None
+    captured, const_vars, consts = [], [], []
+    cap_vars = []
+    for v, c in zip(graph.const_vars, graph.consts):
+        if isinstance(c, Tracer):
+            if not (isinstance(c, StagingTracer) and c._trace.main is main):
+                return None
+            captured.append(c)
+            cap_vars.append(v)
+        else:
+            const_vars.append(v)
+            consts.append(c)
+    from ._graph import Graph
+
+    g = Graph(
+        [graph.in_vars[0], *graph.in_vars[1:], *cap_vars],
+        const_vars,
+        consts,
+        graph.eqns,
+        graph.out_vars,
+    )
+    body = LoopBody(g, len(carry_leaves), len(captured))
+    return loop_p.bind(*carry_leaves, *captured, lower=lower, upper=upper, body=body)
+
+
+# --- the loop as one kernel ---------------------------------------------------------------------
+
+
+def _loop_kernel(g, n_carry: int):
+    """(kernel, cluster, carry input positions) when the body is one fused cluster."""
+    if len(g.eqns) != 1 or g.eqns[0].prim.name != "fused":
+        return None
+    e = g.eqns[0]
+    c = e.params["cluster"]
+    if c.reductions or len(c.outputs) != n_carry:
+        return None
+    outs = list(e.outs)
+    if (
+        any(not any(v is o for o in outs) for v in g.out_vars)
+        or len(set(map(id, g.out_vars))) != n_carry
+    ):
+        return None
+    order = [next(j for j, o in enumerate(outs) if o is v) for v in g.out_vars]
+    index_var, carry_vars = g.in_vars[0], g.in_vars[1 : 1 + n_carry]
+    if any(v is index_var for v in e.ins):
+        return None
+    pos = []
+    for cv in carry_vars:
+        if tuple(cv.aval.shape) != c.shape:
+            return None
+        hits = [k for k, v in enumerate(e.ins) if v is cv]
+        pos.append(hits[0] if hits else None)
+    sc = copy.copy(c)
+    sc.lanes, sc.variant, sc._source, sc._launcher = 0, "scalar", None, None
+    src = _loop_source(sc, pos, order)
+    ser = _launch.serial(c.n)
+    key = ("fused_loop", _codegen.source_hash(src), ser)
+
+    def factory():
+        ti = _runtime.taichi()
+        return _codegen.load_module(src).build(_codegen._bodies(sc, ti), ser)
+
+    return _launch.kernel(key, factory), sc, order
+
+
+def _loop_source(c, pos: list, order: list) -> str:
+    """Kernel source: carry ``k`` is input ``pos[k]`` (or unread) and output ``order[k]``."""
+    kinds = [_codegen._kind(c, i) for i in c.inputs]
+    params, scalars = _codegen._signature(c, kinds, False)
+    scalars = ["n: ti.i32", "steps: ti.i32"] + scalars
+    names = [f"a{k}" for k in range(len(c.inputs))] + [f"v{k}" for k in range(len(c.ops))]
+    carried = {p: k for k, p in enumerate(pos) if p is not None}
+    pre, body = [], []
+    for k, kind in enumerate(kinds):
+        index = {"full": "i", "scalar": "0", "affine": f"(i // d{k}) % m{k}"}[kind]
+        if k in carried:
+            pre.append(f"c{carried[k]} = x{k}[{index}]")
+            body.append(f"a{k} = c{carried[k]}")
+        else:
+            pre.append(f"a{k} = x{k}[{index}]")
+    for k, p in enumerate(pos):
+        if p is None:  # a carry the body does not read: its first value is the body's
+            dt = _codegen._TI_NAME[c.out_avals[order[k]].dtype.name]
+            pre.append(f"c{k} = ti.cast(0, {dt})")
+    for k, op in enumerate(c.ops):
+        body += _codegen._op_lines(c, k, op, names)
+    for k, j in enumerate(order):
+        body.append(f"c{k} = {names[c.outputs[j]]}")
+    lines = _codegen._header(c, "loop") + _codegen._unpack_bodies(c)
+    lines += ["", "    @ti.kernel", "    def fused_k("]
+    lines += [f"        {p}," for p in params + scalars]
+    lines += ["    ):", "        ti.loop_config(serialize=serial)", "        for i in range(n):"]
+    lines += [f"            {s}" for s in pre]
+    lines += ["            for _step in range(steps):", *[f"                {s}" for s in body]]
+    lines += [f"            y{j}[i] = c{k}" for k, j in enumerate(order)]
+    lines += ["", "    return fused_k", ""]
+    return "\n".join(lines)
+
+
+def _run_kernel(kern, graph, carry: list, captured: list, steps: int) -> list:
+    k, c, order = kern
+    e = graph.eqns[0]
+    env = {}
+    for v, t in zip(graph.in_vars[1:], [*carry, *captured]):
+        env[v] = t
+    for v, t in zip(graph.const_vars, graph.consts):
+        env[v] = t
+    ins = [env[v] for v in e.ins]
+    kinds = [_codegen._kind(c, i) for i in c.inputs]
+    per_input = []
+    for inp, kind in zip(c.inputs, kinds):
+        if kind == "affine":
+            per_input += [inp.div, inp.mod]
+    kv = _buffer.kernel_view
+    outs = [_buffer.empty(c.n, a.dtype) for a in c.out_avals]
+    args = [kv(t._buf) for t in ins] + [kv(b) for b in outs]
+    _launch.launch(k, *args, c.n, int(steps), *per_input)
+    res = [Tensor._new(b, tuple(a.shape), a.dtype, a.weak_type) for b, a in zip(outs, c.out_avals)]
+    return [res[j] for j in order]
+
+
+def loop_kernel_of(body: LoopBody) -> bool:
+    """Whether ``body`` runs as one kernel (for tests and inspection)."""
+    body.plan()
+    return bool(body._kernel)
