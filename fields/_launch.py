@@ -161,6 +161,25 @@ def launch(k, *args):
     return _launch_slow(k, args, p)
 
 
+def bound(k, args, dynamic: tuple):
+    """A launcher of ``k`` with ``args`` pre-bound, re-binding the arrays at ``dynamic``.
+
+    Returns ``go(*arrays)`` or None when the kernel has no prepared launch for these dtypes
+    (the caller then uses :func:`launch`). For jit replay (fields/_replay.py), whose argument
+    buffers stay the same from call to call except the inputs and outputs.
+    """
+    p = getattr(k, "_fg_prep", None)
+    if not p or not prepared_enabled:
+        return None
+    try:
+        inst = p.instances.get(tuple([args[i].dtype for i in p.arrays]))
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if inst is None or inst.runtime is not p.primal.runtime or not p.quiet(inst.runtime):
+        return None
+    return inst.bound(args, tuple(dynamic))
+
+
 def _launch_slow(k, args, p):
     with compile_config(getattr(k, "_fg_config", None)):
         ret = k(*args)
@@ -277,14 +296,41 @@ def _prepare_instance(p: _PreparedKernel, args) -> None:
 class _Instance:
     """One compiled kernel instance with a pool of reusable launch contexts."""
 
-    __slots__ = ("runtime", "run", "_keep")
+    __slots__ = ("runtime", "run", "plan", "_keep")
 
     def __init__(self, runtime, t_kernel, compiled, prog, plan):
         self.runtime = runtime
+        self.plan = plan
         pool: list = []
         make_ctx = t_kernel.make_launch_context
         self.run = _make_runner(plan, make_ctx, pool, prog.launch_kernel, compiled)
         self._keep = (t_kernel, compiled, prog)
+
+    def bound(self, args, dynamic: tuple):
+        """``go(*arrays)``: launch with ``args`` bound once into a context of its own, re-binding
+        only the arrays at positions ``dynamic`` (same dtypes and shapes) on each call."""
+        t_kernel, compiled, prog = self._keep
+        ctx = t_kernel.make_launch_context()
+        binder = _make_runner(self.plan, lambda: ctx, [], lambda c, k: None, compiled)
+        if not binder(list(args)):  # binds every argument (the dynamic ones too, checked)
+            return None
+        names = [f"d{j}" for j in range(len(dynamic))]
+        lines = [f"def go({', '.join(names)}):"]
+        for j, i in enumerate(dynamic):
+            if self.plan[i][0] != _ARRAY:
+                return None
+            d = names[j]
+            ndim, el_shape = self.plan[i][1]
+            shape = f"{d}.shape[:{ndim}]" if el_shape else f"{d}.shape"
+            lines.append(
+                f"    ctx.set_arg_external_array_with_shape(({i},), ptr({d}), {d}.nbytes, "
+                f"{shape}, 0)"
+            )
+        lines.append("    launch_kernel(compiled, ctx)")
+        env = {"ctx": ctx, "ptr": data_ptr, "launch_kernel": prog.launch_kernel}
+        env["compiled"] = compiled
+        exec(compile("\n".join(lines), "<fieldgrad bound launch>", "exec"), env)
+        return env["go"]
 
 
 def _make_runner(plan, make_ctx, pool, launch_kernel, compiled):

@@ -144,7 +144,9 @@ class Replay:
         launch = _launch.launch
         for op in self.ops:
             kind = op[0]
-            if kind == "L" or kind == "H":
+            if kind == "B":
+                op[1](*[own[o] if spec is None else _view(own[o], spec) for o, spec in op[3]])
+            elif kind == "L" or kind == "H":
                 _, fn, fixed, dyn = op
                 if dyn:
                     a = list(fixed)
@@ -296,7 +298,7 @@ def _resolve(rec: _Recorder, owners: _Owners):
                 fixed.append(a)
             else:
                 return None
-        ops.append((kind, fn, fixed, dyn))
+        ops.append((kind, fn, fixed, dyn, args))
     return ops
 
 
@@ -329,7 +331,7 @@ def _build(plan, owners: _Owners, var_spec, input_owners, ops, outputs):
         if op[0] == "P":
             final.append(op)
             continue
-        kind, fn, fixed, dyn = op
+        kind, fn, fixed, dyn, recorded = op
         fixed = list(fixed)
         rest = []
         for pos, o, spec in dyn:
@@ -337,5 +339,12 @@ def _build(plan, owners: _Owners, var_spec, input_owners, ops, outputs):
                 fixed[pos] = owners.bufs[o] if spec is None else _view(owners.bufs[o], spec)
             else:
                 rest.append((pos, o, spec))
-        final.append((kind, fn, tuple(fixed), tuple(rest)))
+        go = None
+        if kind == "L":  # bind the fixed arguments once, in a launch context of the op's own
+            probe = [recorded[i] if v is None else v for i, v in enumerate(fixed)]
+            go = _launch.bound(fn, probe, tuple(pos for pos, _, _ in rest))
+        if go is not None:
+            final.append(("B", go, None, tuple((o, spec) for _, o, spec in rest)))
+        else:
+            final.append((kind, fn, tuple(fixed), tuple(rest)))
     return Replay(len(owners.bufs), persistent, fresh, input_owners, final, out_specs)
