@@ -68,9 +68,16 @@ def astype(x, dtype) -> Tensor:
 
 
 def as_operand(x):
-    """A tensor or tracer for ``x``; Python scalars become weakly typed 0-d tensors."""
+    """A tensor or tracer for ``x``; Python scalars become weakly typed 0-d tensors.
+
+    An object whose type defines ``__fieldgrad_tensor__()`` (a PINN field, say) is converted by
+    it, so it mixes with tensors in every op.
+    """
     if isinstance(x, (Tensor, Tracer)):
         return x
+    conv = getattr(type(x), "__fieldgrad_tensor__", None)
+    if conv is not None:
+        return as_operand(conv(x))
     if isinstance(x, (bool, np.bool_)):
         return scalar(bool(x), _dtypes.bool_)
     if isinstance(x, numbers.Integral):

@@ -245,6 +245,9 @@ def asarray(data, dtype=None) -> Tensor:
     """
     from ._core import Tracer
 
+    conv = getattr(type(data), "__fieldgrad_tensor__", None)
+    if conv is not None:
+        data = conv(data)
     if isinstance(data, (Tensor, Tracer)):
         if dtype is None or _dtypes.dtype(dtype) == data.dtype:
             return data

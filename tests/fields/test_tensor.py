@@ -138,3 +138,17 @@ def test_aligned_empty_helper():
         b = _buffer.aligned_empty(n, np.float64)
         assert b.ctypes.data % 64 == 0 and len(b) == _buffer.padded_length(n)
         assert np.all(b[n:] == 0)
+
+
+def test_objects_with_the_conversion_hook_mix_with_tensors():
+    class Wrapped:
+        def __init__(self, t):
+            self.t = t
+
+        def __fieldgrad_tensor__(self):
+            return self.t
+
+    w = Wrapped(fg.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal((fg.tensor([3.0, 4.0]) * w).numpy(), [3.0, 8.0])
+    np.testing.assert_allclose(fg.exp(w).numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+    assert fg.asarray(w) is w.t
