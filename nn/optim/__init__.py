@@ -23,6 +23,7 @@ from ._base import EmptyState, GradientTransformation, Optimizer, apply_updates,
 from ._clip import clip, clip_by_global_norm, clip_by_value, global_norm
 from ._lbfgs import LBFGSResult, lbfgs
 from ._rmsprop import RMSpropState, rmsprop
+from ._scale import ScaledState, get_lr_scale, scale_learning_rate, set_lr_scale
 from ._schedules import Schedule
 from ._sgd import SGDState, sgd
 
@@ -49,4 +50,8 @@ __all__ = [
     "Schedule",
     "lbfgs",
     "LBFGSResult",
+    "scale_learning_rate",
+    "set_lr_scale",
+    "get_lr_scale",
+    "ScaledState",
 ]

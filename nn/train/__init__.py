@@ -11,6 +11,7 @@ from ._callbacks import (
     TerminateOnNaN,
 )
 from ._history import History
+from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau
 from ._progress import ProgressBar
 from ._trainer import Trainer, fit
 
@@ -24,4 +25,6 @@ __all__ = [
     "ModelCheckpoint",
     "LambdaCallback",
     "TerminateOnNaN",
+    "ReduceLROnPlateau",
+    "LearningRateScheduler",
 ]

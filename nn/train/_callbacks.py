@@ -7,9 +7,10 @@ validation data, ``val_loss`` and the ``val_`` metrics. A callback stops trainin
 ``self.trainer.stop = True``; the trainer finishes the current step, ends the epoch and
 returns.
 
-Learning-rate schedules live inside the optimisers (pass ``nn.optim.cosine(...)`` or any
-``schedule(count)`` as the learning rate), so no scheduler callback is needed: the schedule is
-part of the jitted step and of the saved optimiser state.
+Learning-rate schedules known in advance live inside the optimisers (pass
+``nn.optim.schedules.cosine(...)`` or any ``schedule(count)`` as the learning rate); rates
+decided during training (``ReduceLROnPlateau``, ``LearningRateScheduler``) are in
+``_lr_callbacks.py``.
 """
 
 from __future__ import annotations

@@ -326,3 +326,42 @@ def test_progress_bar_throttles_redraws_and_is_quiet_off_a_terminal():
     bar.update(5)
     bar.close({"loss": 1.0})
     assert off.getvalue() == ""
+
+
+def test_reduce_lr_on_plateau_changes_the_rate_in_the_jitted_step_without_retrace():
+    import fieldgrad as fg
+    from fieldgrad import nn
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5], np.float32))[:, None]
+    model = nn.Linear(3, 1, key=fg.random.key(0))
+    opt = nn.optim.scale_learning_rate(nn.optim.sgd(0.05))
+    seen = []
+    cb = nn.ReduceLROnPlateau(monitor="loss", factor=0.1, patience=0)
+    spy = nn.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(nn.optim.get_lr_scale(tr.opt_state))
+    )
+    tr = nn.Trainer(model, opt, lambda m, a, b: nn.losses.mse(m(a), b), callbacks=[cb, spy])
+    tr.fit((x, y), epochs=3, batch_size=64, verbose=False)
+    tr.opt_state = nn.optim.set_lr_scale(tr.opt_state, 1e-30)  # the rate now lives in the state
+    before = tr.model.weight.numpy().copy()
+    tr.fit((x, y), epochs=1, batch_size=64, verbose=False)
+    np.testing.assert_allclose(tr.model.weight.numpy(), before, atol=1e-12)
+    assert tr.cache_info()["train"]["misses"] == 1
+    assert all(s <= 1.0 for s in seen)
+
+
+def test_lr_callbacks_need_a_scaled_optimiser():
+    import fieldgrad as fg
+    from fieldgrad import nn
+
+    tr = nn.Trainer(
+        nn.Linear(2, 1, key=fg.random.key(0)),
+        nn.optim.sgd(0.1),
+        lambda m, a, b: nn.losses.mse(m(a), b),
+        callbacks=[nn.ReduceLROnPlateau(monitor="loss")],
+    )
+    x = np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match="scale_learning_rate"):
+        tr.fit((x, np.zeros((4, 1), np.float32)), epochs=1, verbose=False)
