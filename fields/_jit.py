@@ -71,12 +71,11 @@ class _Plan:
     def run(self, args: list) -> list:
         r = self._replay
         if r:
-            if not r.busy:
-                r.busy = True
+            if r.lock.acquire(False):  # one call at a time: the inner buffers are shared
                 try:
                     return r.run(args)
                 finally:
-                    r.busy = False
+                    r.lock.release()
         elif r is None:
             out, rep = _replay.record(self, args)
             self._replay = rep or False
@@ -100,6 +99,12 @@ class _Plan:
             for i in free:
                 env[i] = None
         return [env[i] for i in self.out_slots]
+
+
+@functools.lru_cache(maxsize=64)
+def _flat_tree(n: int):
+    """The tree structure of a tuple of ``n`` tensors."""
+    return tree_flatten(tuple(range(n)))[1]
 
 
 class Jitted:
@@ -159,10 +164,10 @@ class Jitted:
     def _lookup(self, leaves, in_tree, static, kwargs):
         """The cached (plan, out_tree) for flattened dynamic arguments, staging on a miss."""
         leaves = [x if isinstance(x, (Tensor, Tracer)) else asarray(x) for x in leaves]
-        avals = tuple(x.aval for x in leaves)
+        sig = tuple([(x.shape, x.dtype, x.weak_type) for x in leaves])
         key = (
             in_tree,
-            avals,
+            sig,
             static,
             tuple(sorted(kwargs.items())) if kwargs else (),
             _runtime._state["generation"],
@@ -172,6 +177,7 @@ class Jitted:
             self.hits += 1
             return entry, leaves
         self.misses += 1
+        avals = tuple(x.aval for x in leaves)
 
         def f_flat(*xs):
             return self._call_f(tree_unflatten(in_tree, list(xs)), static, kwargs)
@@ -189,7 +195,10 @@ class Jitted:
 
     def __call__(self, *args, **kwargs):
         dyn, static = self._split(args) if self.static_argnums else (args, ())
-        leaves, in_tree = tree_flatten(dyn)
+        if all([type(a) is Tensor for a in dyn]):  # flat tensor arguments: no tree to walk
+            leaves, in_tree = list(dyn), _flat_tree(len(dyn))
+        else:
+            leaves, in_tree = tree_flatten(dyn)
         if any(isinstance(x, Tracer) for x in leaves):
             return self.f(*args, **kwargs)  # inline under an enclosing transformation
         if not _runtime._state["initialized"]:

@@ -21,7 +21,6 @@ normal call, which raises Taichi's own errors. ``FIELDGRAD_PREPARED_LAUNCH=0`` (
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import operator
 import os
 from typing import Any, Callable
@@ -81,35 +80,10 @@ def cache_size() -> int:
     return len(_cache)
 
 
-# --- raw data pointers ---------------------------------------------------------------------------
+# --- raw data pointers (defined with the buffers) -------------------------------------------------
 
 _ndarray = np.ndarray
-_from_address = ctypes.c_void_p.from_address
-# CPython's object header; numpy's PyArrayObject stores its ``char *data`` right after it.
-_DATA_OFFSET = object.__basicsize__
-
-
-def _ptr_fast(a: np.ndarray) -> int:
-    return _from_address(id(a) + _DATA_OFFSET).value or 0
-
-
-def _ptr_ctypes(a: np.ndarray) -> int:
-    return a.ctypes.data
-
-
-def _choose_ptr() -> Callable[[np.ndarray], int]:
-    """The fast pointer read if it agrees with ``ndarray.ctypes.data`` on this build."""
-    base = np.arange(64, dtype=np.float32)
-    probes = [base, base[3:], base[::2], base.reshape(4, 16), np.empty(0), np.zeros(3, np.int64)]
-    try:
-        if all(_ptr_fast(p) == p.ctypes.data for p in probes):
-            return _ptr_fast
-    except Exception:  # pragma: no cover - unusual interpreter builds
-        pass
-    return _ptr_ctypes  # pragma: no cover
-
-
-data_ptr = _choose_ptr()
+data_ptr = _buffer.data_ptr
 
 
 # --- compile-config overrides ---------------------------------------------------------------------

@@ -15,12 +15,14 @@ step*, its inputs and outputs rebuilt as tensors) when its implementation read d
 cannot resolve), or is one whose work is not in fieldgrad's own kernels (user Taichi kernels,
 keys read from tensors). Replay is for the CPU (numpy buffers bound by pointer); it is off
 when the buffers that stay inside a call would exceed :data:`MAX_PERSISTENT_BYTES`, while
-another call of the same plan is running, and with ``FIELDGRAD_JIT_REPLAY=0``.
+another call of the same plan is running (re-entrant or from another thread: that call runs
+the implementations), and with ``FIELDGRAD_JIT_REPLAY=0``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -131,7 +133,7 @@ class Replay:
         self.inputs = inputs  # owner per input
         self.ops = ops
         self.outs = outs  # [(owner, view spec or None, shape, dtype, weak)]
-        self.busy = False
+        self.lock = threading.Lock()
 
     def run(self, args: list) -> list:
         own: list[Any] = [None] * self.n_owners

@@ -191,3 +191,27 @@ def test_transposes_fold_into_matmul_and_zero_tangents_vanish():
         (x, fg.tensor(rng.standard_normal((6, 2)))),
         order=2,
     )
+
+
+def test_replayed_plan_called_from_two_threads_gives_each_its_own_result():
+    import threading
+
+    f = fg.jit(lambda x, w: fg.tanh(x @ w) * 2.0 + x.sum())
+    w = fg.tensor(np.eye(8, dtype=np.float32))
+    xs = [fg.tensor(np.full((4, 8), k, dtype=np.float32)) for k in range(6)]
+    want = [np.tanh(x.numpy() @ w.numpy()) * 2.0 + x.numpy().sum() for x in xs]
+    f(xs[0], w)
+    errors = []
+
+    def work(k):
+        for _ in range(50):
+            got = f(xs[k], w).numpy()
+            if not np.allclose(got, want[k], rtol=1e-6):
+                errors.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
