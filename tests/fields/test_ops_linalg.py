@@ -63,7 +63,15 @@ def test_matmul_dtypes():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 @pytest.mark.parametrize(
     "sa,sb",
-    [((3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2)), ((1, 4), (3, 4, 1)), ((3, 0), (0, 2))],
+    [
+        ((3, 4), (4, 5)),
+        ((2, 1, 3, 4), (5, 4, 2)),
+        ((1, 4), (3, 4, 1)),
+        ((3, 0), (0, 2)),
+        ((9, 7), (7, 11)),  # edge tiles in both directions (tiles of 4 x 4)
+        ((2, 5, 8), (8, 4)),
+        ((1, 1), (1, 1)),
+    ],
 )
 def test_taichi_matmul_kernel(dtype, sa, sb):
     # The kernel a GPU arch runs, exercised here on the CPU arch.
@@ -79,6 +87,16 @@ def test_taichi_matmul_kernel_large_float32():
     a, b = _r(70, 130, seed=4, dtype=np.float32), _r(130, 90, seed=5, dtype=np.float32)
     got = _kernels_reduce_matmul.matmul_taichi(fg.tensor(a), fg.tensor(b)).numpy()
     np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+
+
+def test_taichi_matmul_kernel_sums_in_order():
+    # Each output element is the sum over k in increasing order: equal to a sequential loop.
+    a, b = _r(6, 37, seed=6), _r(37, 5, seed=7)
+    want = np.zeros((6, 5))
+    for p in range(37):
+        want += a[:, p : p + 1] * b[p : p + 1, :]
+    got = _kernels_reduce_matmul.matmul_taichi(fg.tensor(a), fg.tensor(b)).numpy()
+    np.testing.assert_array_equal(got, want)
 
 
 def test_matmul_does_not_mutate_inputs():
