@@ -12,8 +12,9 @@ the kernel's own type. Those settings are scoped to these kernels only (:func:`_
 ``ti.min``/``ti.max`` and ``ti.floor`` on whole vectors; anything else (unary minus, ``abs``,
 ``sqrt``, comparisons, selects, casts, ``ti.exp``...) aborts the process on real vectors, so it
 is written lane by lane with ``ti.static(range(lanes))``, which LLVM re-vectorises. float64 gets
-vector bodies for exact arithmetic only; its transcendentals stay on the scalar C library (the
-approximations of :mod:`_simd_math` are float32-accurate only).
+vector bodies for exact arithmetic and for exp, tanh and the logistic function, with the double
+precision approximations of :mod:`_simd_math64` (a few ulp); its other transcendentals stay on
+the scalar C library (the approximations of :mod:`_simd_math` are float32-accurate only).
 
 Buffers are 64-byte aligned and padded to whole 16-element groups (:mod:`_buffer`), so the last
 lane group is always readable and writable; the tail past ``size`` holds garbage that is never
@@ -25,7 +26,7 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from . import _buffer, _launch, _runtime, _simd_math
+from . import _buffer, _launch, _runtime, _simd_math, _simd_math64
 
 __all__: list = []
 
@@ -168,8 +169,16 @@ def _ceil(ti, lanes):
     return f
 
 
-def _math(fn):
-    return SimdOp(1, fn, _F32_ONLY, MIN_SIZE_MATH, PARALLEL_SIZE_MATH)
+def _math(fn32, fn64=None):
+    """A transcendental: the float32 body, and the float64 one where there is one (the lane
+    count tells the two apart: 16 for float32, 8 for float64)."""
+    if fn64 is None:
+        return SimdOp(1, fn32, _F32_ONLY, MIN_SIZE_MATH, PARALLEL_SIZE_MATH)
+
+    def body(ti, lanes):
+        return (fn32 if lanes == LANES[F32] else fn64)(ti, lanes)
+
+    return SimdOp(1, body, _BOTH, MIN_SIZE_MATH, PARALLEL_SIZE_MATH)
 
 
 # Primitive name -> vector body. A test checks every key is a registered primitive.
@@ -185,12 +194,12 @@ SIMD = {
     "min": SimdOp(2, _extremum(False), _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "floor": SimdOp(1, _floor, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
     "ceil": SimdOp(1, _ceil, _BOTH, MIN_SIZE_CHEAP, PARALLEL_SIZE_CHEAP),
-    "exp": _math(_simd_math.exp_f32),
+    "exp": _math(_simd_math.exp_f32, _simd_math64.exp_f64),
     "log": _math(_simd_math.log_f32),
-    "tanh": _math(_simd_math.tanh_f32),
+    "tanh": _math(_simd_math.tanh_f32, _simd_math64.tanh_f64),
     "sin": _math(_simd_math.sin_f32),
     "cos": _math(_simd_math.cos_f32),
-    "logistic": _math(_simd_math.sigmoid_f32),
+    "logistic": _math(_simd_math.sigmoid_f32, _simd_math64.sigmoid_f64),
 }
 
 

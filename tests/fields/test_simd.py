@@ -208,10 +208,33 @@ def test_every_simd_key_is_a_primitive():
         assert op.dtypes <= {np.dtype(np.float32), np.dtype(np.float64)}, name
 
 
-def test_float64_transcendentals_stay_scalar():
+# Transcendentals with a float64 vector body (fields/_simd_math64.py) and its accuracy.
+_F64_BODIES = {"exp": 4e-16, "tanh": 6e-16, "logistic": 6e-16}
+
+
+def test_float64_vector_bodies_are_the_expected_ones():
     for name, op in _simd.SIMD.items():
         if name not in _EXACT:
-            assert op.dtypes == {np.dtype(np.float32)}, f"{name} must not have a float64 body"
+            has64 = np.dtype(np.float64) in op.dtypes
+            assert has64 == (name in _F64_BODIES), f"{name}: float64 body {has64}"
+
+
+@pytest.mark.parametrize("name", sorted(_F64_BODIES))
+def test_float64_transcendentals_are_accurate_to_a_few_ulp(probe, name):
+    saved = probe["float32"]
+    x = saved[f"{name}|float64|in0"]
+    got = saved[f"{name}|float64|out"]
+    with np.errstate(all="ignore"):
+        want = {"exp": np.exp, "tanh": np.tanh, "logistic": lambda v: 1.0 / (1.0 + np.exp(-v))}[
+            name
+        ](x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    fin = np.isfinite(want) & (np.abs(want) > 1e-300)  # denormal results: absolute check below
+    rel = np.abs(got[fin] - want[fin]) / np.abs(want[fin])
+    assert rel.max() <= _F64_BODIES[name], (name, rel.max(), x[fin][np.argmax(rel)])
+    np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+    tiny = np.isfinite(want) & ~fin
+    np.testing.assert_allclose(got[tiny], want[tiny], atol=1e-300)
 
 
 # --- in-process checks (the kernels have passed the subprocess probe above) ------------------
@@ -259,7 +282,8 @@ def test_simd_dispatch_conditions(probe):
     assert not _simd.binary("add", i32, i32, oi)
     x64 = fg.tensor(np.ones(5000))
     o64 = Tensor._new(_buffer.empty(5000, x64.dtype), (5000,), x64.dtype)
-    assert not _simd.unary("exp", x64, o64)  # float64 transcendentals stay scalar
+    assert not _simd.unary("sin", x64, o64)  # float64 sin/cos/log stay scalar
+    assert _simd.unary("tanh", x64, o64)  # float64 exp/tanh/logistic have vector bodies
     assert _simd.binary("add", x64, x64, o64)  # float64 arithmetic is vectorised
     # operands broadcasting other than "same shape" or "one element" take the scalar kernels
     a = fg.tensor(np.ones((100, 50), np.float32))
