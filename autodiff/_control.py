@@ -15,7 +15,7 @@ import operator
 from fieldgrad import fields as F
 from fieldgrad.fields import Tracer
 from fieldgrad.fields._core import get_aval
-from fieldgrad.fields._loop import stage_loop
+from fieldgrad.fields._loop import stage_loop, stage_scan
 from fieldgrad.fields._pytree import tree_flatten, tree_unflatten
 
 from ._custom import as_leaf, custom_vjp
@@ -220,6 +220,11 @@ def scan(f, init, xs=None, length=None, reverse: bool = False):
     carry = _Carry(init, "scan")
     if n == 0:
         return _empty_scan(f, carry, x_leaves, x_tree)
+    c_leaves, _ = tree_flatten(carry.value)
+    staged = stage_scan(f, c_leaves, carry.tree, x_leaves, x_tree, n, reverse)
+    if staged is not None:  # directly under jit: one staged scan (fields/_loop.py)
+        c_out, y_out, y_tree = staged
+        return tree_unflatten(carry.tree, list(c_out)), tree_unflatten(y_tree, list(y_out))
     slices = [_unstack(x) for x in x_leaves]
     ys: list = [None] * n
     y_tree, y_avals = None, None

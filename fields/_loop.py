@@ -1,4 +1,5 @@
-"""``fori_loop`` under ``jit``: the body staged once and run as a loop, in one kernel if it can.
+"""``fori_loop`` and ``scan`` under ``jit``: the body staged once and run as a loop (a
+``fori_loop`` in one kernel where it can).
 
 Outside ``jit`` (and under every autodiff or batching transformation) ``fori_loop`` runs its
 body in Python, step by step, so transformations see every step. Directly under a ``jit``
@@ -12,8 +13,12 @@ single fused elementwise cluster that maps the carries to the new carries (and d
 the loop index), the whole loop becomes one generated kernel: every element loads its carries,
 applies the body ``upper - lower`` times in registers and stores the result once.
 
-The equation never meets a transformation: ``jit`` inlines under them, so ``fori_loop`` sees
-their tracers and unrolls. Its rules raise ``NotImplementedError``.
+``scan`` stages ``f(carry, x) -> (carry, y)`` once on a carry and one slice of each scanned
+input; its equation runs the body's plan once per step on the slices and stacks the ``y``
+outputs at the end.
+
+The equations never meet a transformation: ``jit`` inlines under them, so the loops see their
+tracers and unroll. Their rules raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -239,3 +244,116 @@ def loop_kernel_of(body: LoopBody) -> bool:
     """Whether ``body`` runs as one kernel (for tests and inspection)."""
     body.plan()
     return bool(body._kernel)
+
+
+# --- scan ---------------------------------------------------------------------------------------
+
+
+class ScanBody(LoopBody):
+    """A staged scan body: inputs carries, one slice per scanned input, captured values;
+    outputs the new carries then the step's ``y`` leaves."""
+
+    def __init__(self, graph, n_carry: int, n_xs: int, n_captured: int):
+        super().__init__(graph, n_carry, n_captured)
+        self.n_xs = n_xs
+
+    def __repr__(self) -> str:
+        return f"<scan body: {len(self.graph.eqns)} eqns, {self.n_carry} carries, {self.n_xs} xs>"
+
+    def plan(self):
+        if self._plan is None:
+            from . import _fusion
+            from ._graph_passes import optimize
+            from ._jit import _Plan
+
+            g = optimize(self.graph)
+            if _runtime._state["arch"] == "cpu":
+                g = _fusion.fuse(g)
+            self._plan = _Plan(g)
+        return self._plan
+
+
+def _scan_impl(*ins, length: int, reverse: bool, body: ScanBody):
+    from ._ops_join import stack
+
+    nc, nx = body.n_carry, body.n_xs
+    carry = list(ins[:nc])
+    xs = list(ins[nc : nc + nx])
+    captured = list(ins[nc + nx :])
+    plan = body.plan()
+    ys: list = [None] * length
+    for i in reversed(range(length)) if reverse else range(length):
+        out = plan.run([*carry, *[x[i] for x in xs], *captured])
+        carry, ys[i] = out[:nc], out[nc:]
+    n_y = len(body.graph.out_vars) - nc
+    return carry + [stack([y[k] for y in ys], axis=0) for k in range(n_y)]
+
+
+def _scan_abstract(*avals, length: int, reverse: bool, body: ScanBody):
+    nc = body.n_carry
+    out = [ShapedArray(a.shape, a.dtype, a.weak_type) for a in avals[:nc]]
+    for v in body.graph.out_vars[nc:]:
+        out.append(ShapedArray((length, *v.aval.shape), v.aval.dtype))
+    return out
+
+
+# scan: ``carry, ys[i] = body(carry, xs[i], *captured)`` over the leading axis (staged by jit).
+scan_p = Primitive("scan", _scan_impl, _scan_abstract, multiple_results=True)
+
+
+def stage_scan(
+    f, carry_leaves: list, carry_tree, x_leaves: list, x_tree, length: int, reverse: bool
+):
+    """``(carry leaves, y leaves, y tree)`` from one ``scan`` equation, or None to unroll."""
+    from . import _core
+    from ._graph import Graph
+    from ._pytree import tree_flatten, tree_unflatten
+    from ._staging import StagingTrace, StagingTracer, stage
+
+    main = _core._dynamic
+    if main is None or main.trace_type is not StagingTrace or length < 1:
+        return None
+    for x in [*carry_leaves, *x_leaves]:
+        if isinstance(x, Tracer) and not (isinstance(x, StagingTracer) and x._trace.main is main):
+            return None
+    c_avals = [get_aval(x) for x in carry_leaves]
+    if any(a.weak_type for a in c_avals):
+        return None
+    x_avals = [ShapedArray(tuple(get_aval(x).shape[1:]), get_aval(x).dtype) for x in x_leaves]
+    meta = {}
+
+    def f_flat(*vals):
+        c = tree_unflatten(carry_tree, list(vals[: len(c_avals)]))
+        x = tree_unflatten(x_tree, list(vals[len(c_avals) :]))
+        out = f(c, x)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError("scan body must return a pair")
+        c_leaves, tree = tree_flatten(out[0])
+        if tree != carry_tree:
+            raise TypeError("scan body changed the carry structure")
+        y_leaves, meta["y_tree"] = tree_flatten(out[1])
+        return [*c_leaves, *y_leaves]
+
+    try:
+        graph, _ = stage(f_flat, [*c_avals, *x_avals])
+    except Exception:  # noqa: BLE001 - the unrolled scan raises the user's error, if any
+        return None
+    for v, a in zip(graph.out_vars, c_avals):
+        if tuple(v.aval.shape) != tuple(a.shape) or v.aval.dtype != a.dtype:
+            return None
+    captured, cap_vars, const_vars, consts = [], [], [], []
+    for v, c in zip(graph.const_vars, graph.consts):
+        if isinstance(c, Tracer):
+            if not (isinstance(c, StagingTracer) and c._trace.main is main):
+                return None
+            captured.append(c)
+            cap_vars.append(v)
+        else:
+            const_vars.append(v)
+            consts.append(c)
+    g = Graph([*graph.in_vars, *cap_vars], const_vars, consts, graph.eqns, graph.out_vars)
+    body = ScanBody(g, len(carry_leaves), len(x_leaves), len(captured))
+    out = scan_p.bind(
+        *carry_leaves, *x_leaves, *captured, length=length, reverse=bool(reverse), body=body
+    )
+    return out[: len(carry_leaves)], out[len(carry_leaves) :], meta["y_tree"]

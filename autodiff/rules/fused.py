@@ -10,7 +10,7 @@ the primitive and says how to order jit and the transform.
 from __future__ import annotations
 
 from fieldgrad.fields._fusion import fused_p, internal_rule_error
-from fieldgrad.fields._loop import loop_p
+from fieldgrad.fields._loop import loop_p, scan_p
 
 from .._rules import register
 
@@ -22,7 +22,7 @@ def _raiser(transform: str, name: str):
     return rule
 
 
-for _p in (fused_p, loop_p):
+for _p in (fused_p, loop_p, scan_p):
     register(
         _p,
         jvp=_raiser("jvp", _p.name),

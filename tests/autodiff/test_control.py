@@ -341,3 +341,39 @@ def test_fori_loop_under_jit_with_no_steps_returns_the_carry():
     np.testing.assert_array_equal(
         fg.jit(lambda x: fg.fori_loop(3, 3, lambda i, c: c * 5.0, x))(x).numpy(), x.numpy()
     )
+
+
+def test_scan_under_jit_is_one_staged_loop_and_equals_eager():
+    rng = np.random.default_rng(1)
+    w = fg.tensor(rng.normal(size=(3, 3)) * 0.5)
+    xs = {"a": fg.tensor(rng.normal(size=(6, 3))), "b": fg.tensor(rng.normal(size=(6,)))}
+
+    def f(c0, xs, w, reverse):
+        def step(c, x):
+            c = fg.tanh(c @ w + x["a"]) * x["b"]
+            return c, {"c": c, "s": fg.sum(c)}
+
+        return fg.scan(step, c0, xs, reverse=reverse)
+
+    c0 = fg.zeros(3, dtype="float64")
+    for reverse in (False, True):
+        jf = fg.jit(f, static_argnums=3)
+        for _ in range(2):  # the first call records, the second replays
+            got, want = jf(c0, xs, w, reverse), f(c0, xs, w, reverse)
+            for a, b in zip(fg.tree_leaves(got), fg.tree_leaves(want)):
+                np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-14)
+        names = [e.prim.name for e in jf.graph(c0, xs, w, reverse).eqns]
+        assert names.count("scan") == 1 and len(names) == 1
+
+
+def test_scan_unrolls_under_transformations_and_still_agrees():
+    xs = fg.tensor(np.linspace(0.1, 1.0, 5))
+
+    def loss(c0):
+        c, ys = fg.scan(lambda c, x: (c * x + fg.sin(c), c * c), c0, xs)
+        return c + fg.sum(ys)
+
+    c0 = fg.tensor(0.3, dtype="float64")
+    want = fg.grad(loss)(c0).numpy()
+    np.testing.assert_allclose(fg.jit(fg.grad(loss))(c0).numpy(), want, rtol=1e-13)
+    np.testing.assert_allclose(fg.grad(fg.jit(loss))(c0).numpy(), want, rtol=1e-13)
