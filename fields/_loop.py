@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 
-from . import _buffer, _codegen, _dtypes, _launch, _runtime
+from . import _buffer, _codegen, _dtypes, _launch, _runtime, _simd
 from ._core import Primitive, ShapedArray, Tracer, get_aval
 from ._tensor import Tensor, scalar
 
@@ -171,17 +171,24 @@ def _loop_kernel(g, n_carry: int):
             return None
         hits = [k for k, v in enumerate(e.ins) if v is cv]
         pos.append(hits[0] if hits else None)
-    sc = copy.copy(c)
-    sc.lanes, sc.variant, sc._source, sc._launcher = 0, "scalar", None, None
-    src = _loop_source(sc, pos, order)
-    ser = _launch.serial(c.n)
+    if c.lanes:  # vector lanes, as the cluster's own kernel would have
+        sc = c
+        src = _loop_source_simd(sc, pos, order)
+        ser = True
+        config = _simd._kernel_config(_codegen._lane_dtype(sc))
+    else:
+        sc = copy.copy(c)
+        sc.lanes, sc.variant, sc._source, sc._launcher = 0, "scalar", None, None
+        src = _loop_source(sc, pos, order)
+        ser = _launch.serial(c.n)
+        config = None
     key = ("fused_loop", _codegen.source_hash(src), ser)
 
     def factory():
         ti = _runtime.taichi()
         return _codegen.load_module(src).build(_codegen._bodies(sc, ti), ser)
 
-    return _launch.kernel(key, factory), sc, order
+    return _launch.kernel(key, factory, config=config), sc, order
 
 
 def _loop_source(c, pos: list, order: list) -> str:
@@ -218,6 +225,51 @@ def _loop_source(c, pos: list, order: list) -> str:
     return "\n".join(lines)
 
 
+def _loop_source_simd(c, pos: list, order: list) -> str:
+    """The vector variant of :func:`_loop_source` (lane groups of ``c.lanes`` elements)."""
+    lanes = c.lanes
+    ft = _codegen._TI_NAME[_codegen._lane_dtype(c).name]
+    kinds = [_codegen._kind(c, i) for i in c.inputs]
+    params, scalars = _codegen._signature(c, kinds, True)
+    names = [f"a{k}" for k in range(len(c.inputs))] + [f"v{k}" for k in range(len(c.ops))]
+    carried = {p: k for k, p in enumerate(pos) if p is not None}
+    splat = f"for _ in ti.static(range({lanes}))"
+    pre, elem, body = [], [], []
+    for k, kind in enumerate(kinds):
+        if k in carried:
+            elem.append(f"cr{carried[k]} = x{k}[i]")
+            body.append(f"a{k} = cr{carried[k]}")
+        elif kind == "full":
+            elem.append(f"a{k} = x{k}[i]")
+        elif kind == "scalar":
+            pre += [f"c{k} = x{k}[0]", f"s{k} = ti.Vector([c{k} {splat}])"]
+            elem.append(f"a{k} = s{k}")
+        elif kind == "row":
+            elem.append(f"a{k} = x{k}[i % m{k}]")
+        elif kind == "col":
+            elem.append(f"c{k} = x{k}[(i * {lanes} // d{k}) % m{k}]")
+            elem.append(f"a{k} = ti.Vector([c{k} {splat}])")
+        else:
+            idx = f"((i * {lanes} + j) // d{k}) % m{k}"
+            elem.append(f"a{k} = ti.Vector([x{k}[{idx}] for j in ti.static(range({lanes}))])")
+    for k, p in enumerate(pos):
+        if p is None:
+            elem.append(f"cr{k} = ti.Vector([ti.cast(0, {ft}) {splat}])")
+    for k, op in enumerate(c.ops):
+        body += _codegen._op_lines(c, k, op, names)
+    for k, j in enumerate(order):
+        body.append(f"cr{k} = {names[c.outputs[j]]}")
+    lines = _codegen._header(c, f"loop simd{lanes}") + _codegen._unpack_bodies(c)
+    lines += [f"    V = ti.types.vector({lanes}, {ft})", "", "    @ti.kernel", "    def fused_k("]
+    lines += [f"        {p}," for p in params + ["g: ti.i32", "steps: ti.i32"] + scalars]
+    lines += ["    ):", *[f"        {x}" for x in pre], "        ti.loop_config(serialize=serial)"]
+    lines += ["        for i in range(g):", *[f"            {x}" for x in elem]]
+    lines += ["            for _step in range(steps):", *[f"                {x}" for x in body]]
+    lines += [f"            y{j}[i] = cr{k}" for k, j in enumerate(order)]
+    lines += ["", "    return fused_k", ""]
+    return "\n".join(lines)
+
+
 def _run_kernel(kern, graph, carry: list, captured: list, steps: int) -> list:
     k, c, order = kern
     e = graph.eqns[0]
@@ -230,12 +282,28 @@ def _run_kernel(kern, graph, carry: list, captured: list, steps: int) -> list:
     kinds = [_codegen._kind(c, i) for i in c.inputs]
     per_input = []
     for inp, kind in zip(c.inputs, kinds):
-        if kind == "affine":
+        if kind in ("affine", "col", "gather"):
             per_input += [inp.div, inp.mod]
+        elif kind == "row":
+            per_input.append(inp.mod // c.lanes)
     kv = _buffer.kernel_view
     outs = [_buffer.empty(c.n, a.dtype) for a in c.out_avals]
-    args = [kv(t._buf) for t in ins] + [kv(b) for b in outs]
-    _launch.launch(k, *args, c.n, int(steps), *per_input)
+    if c.lanes:
+        lanes = c.lanes
+        g = -(-c.n // lanes)
+        args = []
+        for t, kind in zip(ins, kinds):
+            if kind == "full":
+                args.append(_simd.lane_view(t._buf, c.n, lanes))
+            elif kind == "row":
+                args.append(_simd.lane_view(t._buf, t.size, lanes))
+            else:
+                args.append(t._buf)
+        args += [b[: g * lanes].reshape(g, lanes) for b in outs]
+        _launch.launch(k, *args, g, int(steps), *per_input)
+    else:
+        args = [kv(t._buf) for t in ins] + [kv(b) for b in outs]
+        _launch.launch(k, *args, c.n, int(steps), *per_input)
     res = [Tensor._new(b, tuple(a.shape), a.dtype, a.weak_type) for b, a in zip(outs, c.out_avals)]
     return [res[j] for j in order]
 

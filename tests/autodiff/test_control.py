@@ -336,6 +336,19 @@ def test_fori_loop_unrolls_where_it_must_and_still_agrees():
     )
 
 
+def test_fori_loop_kernel_takes_vector_lanes_on_large_float32_carries():
+    from fieldgrad.fields import _loop
+
+    x = fg.tensor(np.linspace(-1.0, 1.0, 5003).astype(np.float32))  # an odd tail
+    v = fg.zeros_like(x)
+    f = fg.jit(_oscillator)
+    for _ in range(2):
+        for a, b in zip(f(x, v), _oscillator(x, v)):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    body = _loop_eqn(f, x, v).params["body"]
+    assert _loop.loop_kernel_of(body) and body._kernel[1].lanes in (0, 16)
+
+
 def test_fori_loop_under_jit_with_no_steps_returns_the_carry():
     x = fg.tensor([1.0, 2.0])
     np.testing.assert_array_equal(
