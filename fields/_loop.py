@@ -173,7 +173,8 @@ def _loop_kernel(g, n_carry: int):
         pos.append(hits[0] if hits else None)
     if c.lanes:  # vector lanes, as the cluster's own kernel would have
         sc = c
-        src = _loop_source_simd(sc, pos, order)
+        nbytes = c.n * sum(a.dtype.itemsize for a in [*c.inputs, *c.out_avals])
+        src = _loop_source_simd(sc, pos, order, nbytes <= STEP_OUTER_BYTES)
         ser = True
         config = _simd._kernel_config(_codegen._lane_dtype(sc))
     else:
@@ -225,7 +226,14 @@ def _loop_source(c, pos: list, order: list) -> str:
     return "\n".join(lines)
 
 
-def _loop_source_simd(c, pos: list, order: list) -> str:
+# Loops whose data (every input and output) fits in this many bytes run steps outside and lane
+# groups inside: consecutive groups are independent, so their arithmetic overlaps instead of
+# waiting on one group's chain of steps; larger data keeps each group's carries in registers
+# for all its steps (one pass over memory).
+STEP_OUTER_BYTES = 256 << 10
+
+
+def _loop_source_simd(c, pos: list, order: list, step_outer: bool) -> str:
     """The vector variant of :func:`_loop_source` (lane groups of ``c.lanes`` elements)."""
     lanes = c.lanes
     ft = _codegen._TI_NAME[_codegen._lane_dtype(c).name]
@@ -234,11 +242,13 @@ def _loop_source_simd(c, pos: list, order: list) -> str:
     names = [f"a{k}" for k in range(len(c.inputs))] + [f"v{k}" for k in range(len(c.ops))]
     carried = {p: k for k, p in enumerate(pos) if p is not None}
     splat = f"for _ in ti.static(range({lanes}))"
-    pre, elem, body = [], [], []
+    pre, elem, first, body = [], [], [], []
     for k, kind in enumerate(kinds):
         if k in carried:
-            elem.append(f"cr{carried[k]} = x{k}[i]")
-            body.append(f"a{k} = cr{carried[k]}")
+            kc = carried[k]
+            src = f"y{order[kc]}[i]" if step_outer else f"cr{kc}"
+            first.append(f"cr{kc} = x{k}[i]")
+            body.append(f"a{k} = {src}")
         elif kind == "full":
             elem.append(f"a{k} = x{k}[i]")
         elif kind == "scalar":
@@ -254,18 +264,28 @@ def _loop_source_simd(c, pos: list, order: list) -> str:
             elem.append(f"a{k} = ti.Vector([x{k}[{idx}] for j in ti.static(range({lanes}))])")
     for k, p in enumerate(pos):
         if p is None:
-            elem.append(f"cr{k} = ti.Vector([ti.cast(0, {ft}) {splat}])")
+            first.append(f"cr{k} = ti.Vector([ti.cast(0, {ft}) {splat}])")
     for k, op in enumerate(c.ops):
         body += _codegen._op_lines(c, k, op, names)
-    for k, j in enumerate(order):
-        body.append(f"cr{k} = {names[c.outputs[j]]}")
     lines = _codegen._header(c, f"loop simd{lanes}") + _codegen._unpack_bodies(c)
     lines += [f"    V = ti.types.vector({lanes}, {ft})", "", "    @ti.kernel", "    def fused_k("]
     lines += [f"        {p}," for p in params + ["g: ti.i32", "steps: ti.i32"] + scalars]
     lines += ["    ):", *[f"        {x}" for x in pre], "        ti.loop_config(serialize=serial)"]
-    lines += ["        for i in range(g):", *[f"            {x}" for x in elem]]
-    lines += ["            for _step in range(steps):", *[f"                {x}" for x in body]]
-    lines += [f"            y{j}[i] = cr{k}" for k, j in enumerate(order)]
+    if step_outer:  # the outputs hold the carries between steps
+        lines += ["        for i in range(g):", *[f"            {x}" for x in first]]
+        lines += [f"            y{j}[i] = cr{k}" for k, j in enumerate(order)]
+        lines += ["        ti.loop_config(serialize=True)"]
+        lines += ["        for _step in range(steps):", "            for i in range(g):"]
+        lines += [f"                {x}" for x in elem + body]
+        lines += [
+            f"                y{order[k]}[i] = {names[c.outputs[order[k]]]}"
+            for k in range(len(order))
+        ]
+    else:
+        body += [f"cr{k} = {names[c.outputs[j]]}" for k, j in enumerate(order)]
+        lines += ["        for i in range(g):", *[f"            {x}" for x in first + elem]]
+        lines += ["            for _step in range(steps):", *[f"                {x}" for x in body]]
+        lines += [f"            y{j}[i] = cr{k}" for k, j in enumerate(order)]
     lines += ["", "    return fused_k", ""]
     return "\n".join(lines)
 

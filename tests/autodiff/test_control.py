@@ -336,10 +336,11 @@ def test_fori_loop_unrolls_where_it_must_and_still_agrees():
     )
 
 
-def test_fori_loop_kernel_takes_vector_lanes_on_large_float32_carries():
+@pytest.mark.parametrize("n", [5003, 20011])  # steps outside / lane groups outside
+def test_fori_loop_kernel_takes_vector_lanes_on_large_float32_carries(n):
     from fieldgrad.fields import _loop
 
-    x = fg.tensor(np.linspace(-1.0, 1.0, 5003).astype(np.float32))  # an odd tail
+    x = fg.tensor(np.linspace(-1.0, 1.0, n).astype(np.float32))  # an odd tail
     v = fg.zeros_like(x)
     f = fg.jit(_oscillator)
     for _ in range(2):
