@@ -80,7 +80,7 @@ def build(
     sampler: str,
     seed: int,
     dtype: str,
-    odd: bool = True,
+    odd: bool = False,
 ):
     """The problem (residual only; conditions by the output transform) and the network
     (``odd``: wrapped in :class:`OddInX`)."""
@@ -139,7 +139,7 @@ def main(
     lr: float = 1e-3,
     history_size: int = 50,
     sampler: str = "sobol",
-    odd: bool = True,
+    odd: bool = False,
     seed: int = 0,
     dtype: str = "float64",
     out: str | None = None,

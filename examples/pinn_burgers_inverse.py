@@ -195,7 +195,9 @@ def figure(pred, grid, problem, trainer, metrics: dict, path: str) -> str:
     FigureCanvasAgg(fig)
     ext = (t[0], t[-1], x[0], x[-1])
     ax = fig.add_subplot(1, 3, 1)
-    im = ax.imshow(pred.T, origin="lower", aspect="auto", extent=ext, cmap="viridis")
+    im = ax.imshow(
+        pred.T, origin="lower", aspect="auto", extent=ext, cmap="RdBu_r", vmin=-1, vmax=1
+    )
     data = problem.data["data"]["x"]
     ax.plot(data[:, 1], data[:, 0], "k.", ms=1, alpha=0.4)
     fig.colorbar(im, ax=ax)

@@ -28,14 +28,15 @@ def test_recipe_is_the_examples(bench):
     ex = bench.example()
     full = bench.recipe()
     assert full["width"] == 20 and full["depth"] == 8 and full["dtype"] == "float64"
-    assert full["odd"] is True
+    assert full["odd"] is False
     assert {"num_domain", "adam_steps", "lbfgs_steps", "lr", "history_size", "seed"} <= set(full)
     quick = bench.recipe(quick=True, seed=3)
     assert all(quick[k] == v for k, v in ex.QUICK.items()) and quick["seed"] == 3
 
 
-def test_torch_gets_the_same_network_and_points(bench):
-    settings = bench.recipe(quick=True)
+@pytest.mark.parametrize("odd", [False, True])
+def test_torch_gets_the_same_network_and_points(bench, odd):
+    settings = bench.recipe(quick=True, odd=odd)
     state = bench.initial_state(settings)
     problem, net = bench.example().build(
         width=settings["width"],
@@ -44,17 +45,18 @@ def test_torch_gets_the_same_network_and_points(bench):
         sampler=settings["sampler"],
         seed=settings["seed"],
         dtype="float64",
-        odd=settings["odd"],
+        odd=odd,
     )
     assert state["x"].shape == (settings["num_domain"], 2)
     np.testing.assert_array_equal(state["x"], problem.data["pde"]["x"])
     assert [w.shape for w, _ in state["params"]] == [(2, 16), (16, 16), (16, 1)]
     x = np.array([[-1.0, 0.5], [0.3, 0.0], [0.2, 0.7], [-0.6, 0.99]])
     want = problem.solution(net)(fg.tensor(x)).numpy()[:, 0]
-    np.testing.assert_allclose(bench.numpy_u(state["params"], x), want, rtol=1e-12, atol=1e-14)
-    assert bench.numpy_u(state["params"], x)[0] == pytest.approx(0.0, abs=1e-14)  # boundary
-    mirrored = bench.numpy_u(state["params"], x * [-1.0, 1.0])
-    np.testing.assert_allclose(mirrored, -want, rtol=1e-12, atol=1e-14)  # odd in x
+    got = bench.numpy_u(state["params"], x, odd=odd)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert got[0] == pytest.approx(0.0, abs=1e-14)  # boundary
+    mirrored = bench.numpy_u(state["params"], x * [-1.0, 1.0], odd=odd)
+    assert np.allclose(mirrored, -want, rtol=1e-12, atol=1e-14) == odd  # odd in x iff odd
 
 
 def test_quick_run_prints_json_last(bench, capsys):
@@ -70,8 +72,9 @@ def test_quick_run_prints_json_last(bench, capsys):
 
 def test_torch_recipe_starts_from_the_same_loss(bench):
     pytest.importorskip("torch")
-    settings = bench.recipe(quick=True, adam_steps=5, lbfgs_steps=5)
-    fgr = bench.run_fieldgrad(settings)
-    tr = bench.run_torch(settings, bench.initial_state(settings), threads=1)
-    assert tr["initial_loss"] == pytest.approx(fgr["initial_loss"], rel=1e-10)
-    assert tr["final_loss"] < tr["initial_loss"]
+    for odd in (False, True):
+        settings = bench.recipe(quick=True, adam_steps=5, lbfgs_steps=5, odd=odd)
+        fgr = bench.run_fieldgrad(settings)
+        tr = bench.run_torch(settings, bench.initial_state(settings), threads=1)
+        assert tr["initial_loss"] == pytest.approx(fgr["initial_loss"], rel=1e-10)
+        assert tr["final_loss"] < tr["initial_loss"]
